@@ -50,8 +50,8 @@ def write_image(path: str | os.PathLike[str], image: np.ndarray, overwrite: bool
         if suffix in TIFF_SUFFIXES:
             import tifffile
 
-            rgb = image.ndim >= 3 and image.shape[-1] in (3, 4) and image.dtype == np.uint8
-            tifffile.imwrite(tmp, image, photometric="rgb" if rgb else None)
+            rgb = image.ndim == 3 and image.shape[-1] in (3, 4)
+            tifffile.imwrite(tmp, image, photometric="rgb" if rgb else "minisblack")
         else:
             import imageio.v3 as iio
 

@@ -140,7 +140,7 @@ def _filter_tile(
     """Upsample the output ``region`` of ``plane`` (+ halo) and apply filter ``h`` ('valid')."""
     radius = 0 if h is None else h.shape[-1] // 2
     parts = []
-    for axis, (plan, sl) in enumerate(zip(plans, region)):
+    for plan, sl in zip(plans, region):
         # output indices with a mirrored halo, so border tiles see the reflect padding
         wanted = _reflect(np.arange(sl.start - radius, sl.stop + radius), plan.n_out)
         parts.append(plan.rows(wanted))

@@ -1,0 +1,118 @@
+import numpy as np
+import pytest
+
+from napari_nssr.cli import main
+from napari_nssr.image_io import read_image, write_image
+from napari_nssr.model_file import load_model
+
+TINY_TRAIN = [
+    "--count",
+    "16",
+    "--size",
+    "11",
+    "--depth",
+    "2",
+    "--width",
+    "4",
+    "--epochs",
+    "300",
+    "--lr",
+    "0.01",
+    "--device",
+    "cpu",
+]
+
+
+@pytest.fixture
+def png(tmp_path):
+    img = (np.random.default_rng(0).random((12, 16, 3)) * 255).astype(np.uint8)
+    return write_image(tmp_path / "photo.png", img)
+
+
+@pytest.fixture
+def tif(tmp_path):
+    img = (np.random.default_rng(1).random((2, 10, 12)) * 4000).astype(np.uint16)
+    return write_image(tmp_path / "stack.tif", img)
+
+
+def test_train_writes_a_loadable_model(tmp_path, capsys):
+    out = tmp_path / "m.safetensors"
+    assert main(["train", "-o", str(out), *TINY_TRAIN]) == 0
+    assert "converged" in capsys.readouterr().out
+    model = load_model(out)
+    assert model.filter.shape == (5, 5) and model.gallery.count == 16
+    assert main(["train", "-o", str(out), *TINY_TRAIN]) == 2  # refuses to clobber
+    assert main(["train", "-o", str(out), "--overwrite", *TINY_TRAIN]) == 0
+
+
+def test_train_with_paper_recipe_reports_non_convergence(tmp_path, capsys):
+    out = tmp_path / "p.safetensors"
+    code = main(["train", "-o", str(out), "--recipe", "paper", "--free-sum", *TINY_TRAIN[:-8], "--epochs", "2"])
+    assert code in (2, 3)  # 3: trained but not converged; 2: diverged to NaN
+    assert "NOT converged" in capsys.readouterr().out or code == 2
+
+
+def test_apply_png_and_tif_with_several_scales(png, tif, tmp_path):
+    assert main(["apply", str(png), str(tif), "-s", "2", "-s", "3", "-o", str(tmp_path / "out")]) == 0
+    a = read_image(tmp_path / "out" / "photo_x2_nssr.png")
+    assert a.shape == (24, 32, 3) and a.dtype == np.uint8
+    b = read_image(tmp_path / "out" / "stack_x3_nssr.tif")
+    assert b.shape == (2, 30, 36) and b.dtype == np.uint16
+
+
+def test_apply_refuses_to_clobber_and_never_touches_inputs(png, tmp_path, capsys):
+    assert main(["apply", str(png), "-s", "2"]) == 0
+    result = tmp_path / "photo_x2_nssr.png"
+    before = result.read_bytes()
+    assert main(["apply", str(png), "-s", "2"]) == 2
+    assert "exists" in capsys.readouterr().err
+    assert result.read_bytes() == before
+    # an output that would land on another input is refused even with --overwrite
+    original = png.read_bytes()
+    assert main(["apply", str(png), str(result), "-s", "2", "--overwrite"]) == 2
+    assert "one of the inputs" in capsys.readouterr().err
+    assert png.read_bytes() == original and result.read_bytes() == before
+    assert main(["apply", str(png), "-s", "2", "--overwrite", "--strength", "0.5"]) == 0
+
+
+def test_apply_bad_inputs_give_one_line_errors(tmp_path, capsys):
+    bad = write_image(tmp_path / "nan.tif", np.full((8, 8), np.nan, np.float32))
+    assert main(["apply", str(bad), "-s", "2"]) == 2
+    assert "NaN" in capsys.readouterr().err
+    assert not (tmp_path / "nan_x2_nssr.tif").exists()
+    assert main(["apply", str(tmp_path / "missing.tif"), "-s", "2"]) == 2
+    assert main(["apply", str(bad), "-s", "0.5"]) == 2
+    assert main(["apply", str(bad), "-s", "2", "-m", str(bad)]) == 2
+    (tmp_path / "junk.tif").write_bytes(b"junk")
+    assert main(["apply", str(tmp_path / "junk.tif"), "-s", "2"]) == 2
+    assert "could not read" in capsys.readouterr().err
+
+
+def test_apply_float_to_png_is_refused_before_writing(tmp_path, capsys):
+    src = write_image(tmp_path / "f.tif", np.random.default_rng(0).random((8, 8)).astype(np.float32))
+    assert main(["apply", str(src), "-s", "2", "--format", "png"]) == 2
+    assert "PNG stores only" in capsys.readouterr().err
+
+
+def test_bench_runs_and_writes_markdown(tmp_path, capsys):
+    md = tmp_path / "bench.md"
+    args = ["bench", "--images", "camera", "--scales", "2", "--max-side", "96", "--markdown", str(md)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    for method in ("bicubic", "paper-faithful (paper)", "NSSR (default)"):
+        assert method in out and method in md.read_text()
+    assert "s / output Mpx" in out
+
+
+def test_demo_writes_report_and_pictures(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "-o", str(out)]) == 0
+    report = (out / "report.md").read_text()
+    assert "| astronaut |" in report and "NSSR PSNR" in report
+    assert read_image(out / "astronaut_compare.png").ndim == 3
+    assert main(["demo", "-o", str(out)]) == 2  # refuses to clobber
+
+
+def test_info(capsys):
+    assert main(["info", "paper"]) == 0
+    assert '"hold_sum_at_one": false' in capsys.readouterr().out

@@ -1,0 +1,51 @@
+import numpy as np
+import pytest
+import torch
+
+from napari_nssr import GallerySettings, make_gallery
+from napari_nssr.dil import DILLossSettings, DILStatistics, closed_form_filter, dil_loss, project_sum_to_one
+
+
+@pytest.fixture(scope="module")
+def kernels():
+    return torch.tensor(make_gallery(GallerySettings(count=40, size=15, seed=2)), dtype=torch.float64)
+
+
+@pytest.mark.parametrize("hold", [True, False])
+def test_statistics_give_the_same_loss_as_convolving(kernels, hold):
+    settings = DILLossSettings(hold_sum_at_one=hold)
+    stats = DILStatistics.from_kernels(kernels, 7)
+    h = torch.randn(7, 7, dtype=torch.float64) * 0.1
+    h[3, 3] += 1
+    assert float(stats.loss(h, settings)) == pytest.approx(float(dil_loss(h, kernels, settings)), rel=1e-10)
+
+
+@pytest.mark.parametrize("hold", [True, False])
+def test_closed_form_is_the_minimum(kernels, hold):
+    settings = DILLossSettings(hold_sum_at_one=hold)
+    stats = DILStatistics.from_kernels(kernels, 7)
+    h = closed_form_filter(stats, settings)
+    best = float(stats.loss(h, settings))
+    if hold:
+        assert float(h.sum()) == pytest.approx(1.0, abs=1e-12)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(50):
+        step = torch.randn(7, 7, generator=gen, dtype=torch.float64) * 1e-3
+        if hold:
+            step -= step.mean()  # stay on sum(h) = 1
+        assert float(stats.loss(h + step, settings)) >= best - 1e-12
+
+
+def test_paper_loss_optimum_gain_is_near_one_not_1p11(kernels):
+    # the pure least-squares part has a gain well above 1; the absolute terms pull it back
+    stats = DILStatistics.from_kernels(kernels, 7)
+    h = closed_form_filter(stats, DILLossSettings(hold_sum_at_one=False))
+    least_squares = torch.linalg.solve(stats.gram, stats.centre_rows.mean(0))
+    assert abs(float(h.sum()) - 1) < abs(float(least_squares.sum()) - 1)
+
+
+def test_projection_keeps_shape_and_fixes_sum():
+    h = torch.rand(5, 5, dtype=torch.float64)
+    p = project_sum_to_one(h)
+    assert float(p.sum()) == pytest.approx(1.0, abs=1e-12)
+    np.testing.assert_allclose((p - h).numpy(), np.full((5, 5), float(p[0, 0] - h[0, 0])), atol=1e-6)
