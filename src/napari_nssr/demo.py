@@ -85,7 +85,8 @@ def run_demo(
         "",
         f"Model: `{resolved.name}` ({resolved.kind}, {resolved.filter.shape[0]}x{resolved.filter.shape[0]} filter, "
         f"DC gain {resolved.dc_gain:.4f}). Scale x{scale}. Each sample image from scikit-image was blurred with a "
-        f"random DIV2KRK kernel (seed {seed}), subsampled, then upsampled again. Scores on luma, {scale}-pixel border shaved.",
+        f"random DIV2KRK kernel (seed {seed}), subsampled, then upsampled again. "
+        f"Scores on luma, {scale}-pixel border shaved.",
         "",
         "| image | bicubic PSNR | NSSR PSNR | bicubic SSIM | NSSR SSIM |",
         "|---|---|---|---|---|",
