@@ -45,6 +45,16 @@ def test_train_writes_a_loadable_model(tmp_path, capsys):
     assert main(["train", "-o", str(out), "--overwrite", *TINY_TRAIN]) == 0
 
 
+def test_train_on_a_measured_psf(tmp_path):
+    from napari_nssr.kernels import gaussian_kernel
+
+    psf = write_image(tmp_path / "psf.tif", (gaussian_kernel(13, 1.5, 1.0, 0.2) * 1e4).astype(np.float32))
+    out = tmp_path / "psf.safetensors"
+    assert main(["train", "-o", str(out), "--kernels", str(psf), *TINY_TRAIN]) == 0
+    model = load_model(out)
+    assert model.gallery.family == "file" and model.training["kernel_count"] == 1
+
+
 def test_train_with_paper_recipe_reports_non_convergence(tmp_path, capsys):
     out = tmp_path / "p.safetensors"
     code = main(["train", "-o", str(out), "--recipe", "paper", "--free-sum", *TINY_TRAIN[:-8], "--epochs", "2"])

@@ -242,7 +242,6 @@ def super_resolve(
 def _super_resolve_dask(image: Any, scale: Any, model: Any, **kwargs: Any) -> Any:
     """Lazy super-resolution of a dask array: one block per plane (or RGB plane)."""
     layout, pair, out_shape = prepare(image, scale, kwargs["strength"], kwargs["rgb"])
-    _check_image(image)
     resolved = _resolve_model(model) if kwargs["strength"] > 0 else None
     whole = {a: -1 for a in layout.spatial}
     if layout.rgb:
