@@ -50,9 +50,10 @@ def test_train_on_a_measured_psf(tmp_path):
 
     psf = write_image(tmp_path / "psf.tif", (gaussian_kernel(13, 1.5, 1.0, 0.2) * 1e4).astype(np.float32))
     out = tmp_path / "psf.safetensors"
-    assert main(["train", "-o", str(out), "--kernels", str(psf), *TINY_TRAIN]) == 0
+    assert main(["train", "-o", str(out), "--kernels", str(psf), "--ridge", "0.01", *TINY_TRAIN]) == 0
     model = load_model(out)
     assert model.gallery.family == "file" and model.training["kernel_count"] == 1
+    assert model.loss.ridge == 0.01 and model.noise_gain < 10
 
 
 def test_train_with_paper_recipe_reports_non_convergence(tmp_path, capsys):

@@ -11,18 +11,18 @@ def kernels():
     return torch.tensor(make_gallery(GallerySettings(count=40, size=15, seed=2)), dtype=torch.float64)
 
 
-@pytest.mark.parametrize("hold", [True, False])
-def test_statistics_give_the_same_loss_as_convolving(kernels, hold):
-    settings = DILLossSettings(hold_sum_at_one=hold)
+@pytest.mark.parametrize("hold, ridge", [(True, 0.0), (False, 0.0), (True, 0.01)])
+def test_statistics_give_the_same_loss_as_convolving(kernels, hold, ridge):
+    settings = DILLossSettings(hold_sum_at_one=hold, ridge=ridge)
     stats = DILStatistics.from_kernels(kernels, 7)
     h = torch.randn(7, 7, dtype=torch.float64) * 0.1
     h[3, 3] += 1
     assert float(stats.loss(h, settings)) == pytest.approx(float(dil_loss(h, kernels, settings)), rel=1e-10)
 
 
-@pytest.mark.parametrize("hold", [True, False])
-def test_closed_form_is_the_minimum(kernels, hold):
-    settings = DILLossSettings(hold_sum_at_one=hold)
+@pytest.mark.parametrize("hold, ridge", [(True, 0.0), (False, 0.0), (True, 1e-3)])
+def test_closed_form_is_the_minimum(kernels, hold, ridge):
+    settings = DILLossSettings(hold_sum_at_one=hold, ridge=ridge)
     stats = DILStatistics.from_kernels(kernels, 7)
     h = closed_form_filter(stats, settings)
     best = float(stats.loss(h, settings))
@@ -49,3 +49,12 @@ def test_projection_keeps_shape_and_fixes_sum():
     p = project_sum_to_one(h)
     assert float(p.sum()) == pytest.approx(1.0, abs=1e-12)
     np.testing.assert_allclose((p - h).numpy(), np.full((5, 5), float(p[0, 0] - h[0, 0])), atol=1e-6)
+
+
+def test_ridge_tames_the_inverse_of_a_single_kernel():
+    one = torch.tensor(make_gallery(GallerySettings(count=1, size=15, sigma_min=1.5, sigma_max=1.5)))
+    stats = DILStatistics.from_kernels(one, 7)
+    wild = closed_form_filter(stats, DILLossSettings())
+    tame = closed_form_filter(stats, DILLossSettings(ridge=1e-2))
+    assert float(tame.norm()) < 0.2 * float(wild.norm())
+    assert float(tame.sum()) == pytest.approx(1.0, abs=1e-9)

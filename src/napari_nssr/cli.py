@@ -12,6 +12,8 @@ from pathlib import Path
 from ._config import SettingsError
 from ._version import __version__
 
+NOISY_FILTER = 10.0  # noise gain above which `train` warns; the bundled models are at about 5
+
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train an inverse-kernel model from a kernel gallery (no image data)")
@@ -42,6 +44,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     loss.add_argument("--hold-sum", action="store_true", help="hold the filter sum at exactly 1")
     loss.add_argument("--sum-weight", type=float)
     loss.add_argument("--centre-weight", type=float)
+    loss.add_argument("--ridge", type=float, help="noise regulariser ridge * ||h||^2 (default 0; try 1e-3 for one PSF)")
     t = p.add_argument_group("optimiser")
     t.add_argument("--epochs", type=int)
     t.add_argument("--lr", type=float)
@@ -79,7 +82,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     arch = replace(preset.architecture, **pick(depth=args.depth, width=args.width, kernel_size=args.kernel_size))
     hold = False if args.free_sum else (True if args.hold_sum else None)
     loss = replace(
-        preset.loss, **pick(hold_sum_at_one=hold, sum_weight=args.sum_weight, centre_weight=args.centre_weight)
+        preset.loss,
+        **pick(hold_sum_at_one=hold, sum_weight=args.sum_weight, centre_weight=args.centre_weight, ridge=args.ridge),
     )
     train = PAPER_RECIPE if args.recipe == "paper" else preset.train
     train = replace(
@@ -95,8 +99,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
     print(
         f"{verdict}: loss {result.loss:.6f}, closed-form optimum {result.optimum_loss:.6f} "
         f"({100 * result.relative_gap:+.3f}%), identity {result.identity_loss:.6f}; "
-        f"filter sum {result.model.dc_gain:.6f}; {result.seconds:.1f} s"
+        f"filter sum {result.model.dc_gain:.6f}, noise gain {result.model.noise_gain:.2f}; {result.seconds:.1f} s"
     )
+    if result.model.noise_gain > NOISY_FILTER:
+        print(
+            f"warning: this filter multiplies white noise by {result.model.noise_gain:.0f}; with few or narrow "
+            "kernels add a noise regulariser, e.g. --ridge 1e-3"
+        )
     print(f"wrote {out}")
     return 0 if result.converged else 3
 

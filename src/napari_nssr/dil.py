@@ -8,6 +8,10 @@ cropped to the kernel's window (the network's output on the zero-extended kernel
 with ``a = 0.8``, ``b = 0.2`` in the paper. It does not hold ``sum(h) = 1`` and its optimum has
 a DC gain of about 1.11, which brightens every image; ``hold_sum_at_one`` projects ``h`` onto
 ``sum(h) = 1`` exactly (an orthogonal projection, so the optimum is the constrained one).
+
+``ridge`` (default 0, the paper's loss) adds ``ridge * ||h||^2``: the error that white noise of
+variance ``ridge`` in the upsampled image would add. Without it, a gallery of one or a few kernels
+(a measured PSF) has an exact inverse with huge taps that would amplify any noise.
 """
 
 from __future__ import annotations
@@ -28,10 +32,11 @@ class DILLossSettings:
     sum_weight: float = 0.8
     centre_weight: float = 0.2
     hold_sum_at_one: bool = True
+    ridge: float = 0.0
 
     def validate(self) -> None:
         """Raise :class:`SettingsError` on negative or non-finite weights."""
-        for name in ("sum_weight", "centre_weight"):
+        for name in ("sum_weight", "centre_weight", "ridge"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and np.isfinite(value) and value >= 0):
                 raise SettingsError(f"{name} must be a finite number >= 0, got {value!r}")
@@ -54,7 +59,8 @@ def dil_loss(h: torch.Tensor, kernels: torch.Tensor, settings: DILLossSettings) 
     identity = ((out - target) ** 2).sum(dim=(-2, -1))
     dc = (1.0 - out.sum(dim=(-2, -1))).abs()
     centre = (1.0 - out[:, c0, c1]).abs()
-    return (identity + settings.sum_weight * dc + settings.centre_weight * centre).mean()
+    ridge = settings.ridge * (h**2).sum()
+    return (identity + settings.sum_weight * dc + settings.centre_weight * centre).mean() + ridge
 
 
 def _linear_map(kernels: torch.Tensor, size: int) -> torch.Tensor:
@@ -106,7 +112,8 @@ class DILStatistics:
         identity = w @ self.gram @ w - 2 * (self.centre_rows @ w).mean() + 1.0
         dc = (1.0 - self.sum_rows @ w).abs().mean()
         centre = (1.0 - self.centre_rows @ w).abs().mean()
-        return identity + settings.sum_weight * dc + settings.centre_weight * centre
+        ridge = settings.ridge * (w @ w)
+        return identity + settings.sum_weight * dc + settings.centre_weight * centre + ridge
 
 
 def closed_form_filter(
@@ -135,6 +142,7 @@ def closed_form_filter(
         u = settings.sum_weight / (2 * n) / (1.0 - s_rows @ w).abs().clamp_min(eps)
         v = settings.centre_weight / (2 * n) / (1.0 - c_rows @ w).abs().clamp_min(eps)
         lhs = stats.gram + (s_rows.T * u) @ s_rows + (c_rows.T * v) @ c_rows
+        lhs = lhs + settings.ridge * torch.eye(n_taps, dtype=torch.float64)
         rhs = target + (s_rows.T @ u) + (c_rows.T @ v)
         if settings.hold_sum_at_one:
             ones = torch.ones(n_taps, 1, dtype=torch.float64)

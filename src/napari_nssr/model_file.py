@@ -62,6 +62,11 @@ class NSSRModel:
         """Sum of the filter taps: the factor by which it scales mean brightness."""
         return float(self.filter.double().sum())
 
+    @property
+    def noise_gain(self) -> float:
+        """``||h||_2``: the factor by which the filter scales white noise (1 for the identity)."""
+        return float(self.filter.double().norm())
+
     def describe(self) -> dict[str, Any]:
         """JSON-ready metadata (everything but the tensors)."""
         return {
@@ -70,6 +75,7 @@ class NSSRModel:
             "version": self.version,
             "filter_size": int(self.filter.shape[0]),
             "dc_gain": self.dc_gain,
+            "noise_gain": self.noise_gain,
             "gallery": settings_to_dict(self.gallery),
             "architecture": settings_to_dict(self.architecture) if self.architecture else None,
             "loss": settings_to_dict(self.loss),
