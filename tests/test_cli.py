@@ -56,6 +56,14 @@ def test_train_on_a_measured_psf(tmp_path):
     assert model.loss.ridge == 0.01 and model.noise_gain < 10
 
 
+def test_train_degradation_aware(tmp_path, capsys):
+    out = tmp_path / "c.safetensors"
+    args = ["--objective", "chain", "--family", "div2krk", "--gallery-scale", "2", "--noise", "0.01"]
+    assert main(["train", "-o", str(out), *args, *TINY_TRAIN]) == 0
+    model = load_model(out)
+    assert model.chain is not None and model.chain.noise == 0.01 and model.gallery.family == "div2krk"
+
+
 def test_train_with_paper_recipe_reports_non_convergence(tmp_path, capsys):
     out = tmp_path / "p.safetensors"
     code = main(["train", "-o", str(out), "--recipe", "paper", "--free-sum", *TINY_TRAIN[:-8], "--epochs", "2"])

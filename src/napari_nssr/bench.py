@@ -17,7 +17,7 @@ from .degrade import blur_subsample, crop_to_multiple
 from .inference import super_resolve
 from .kernels import div2krk_kernel
 from .metrics import psnr_y, ssim_y
-from .model_file import NSSRModel, load_model
+from .model_file import NSSRModel, model_for_scale
 
 PHOTOS = ["astronaut", "camera", "chelsea", "coffee", "rocket", "brick", "grass", "gravel", "motorcycle_left"]
 MICROSCOPY = ["cell", "immunohistochemistry", "microaneurysms", "retina"]
@@ -49,9 +49,16 @@ def load_test_image(name: str, max_side: int = 768) -> np.ndarray:
 
 
 def model_method(model: NSSRModel | str | None) -> Method:
-    """A benchmark method running :func:`super_resolve` with ``model``."""
-    resolved = model if isinstance(model, NSSRModel) else load_model(model)
-    return lambda lr, s: super_resolve(lr, s, resolved)
+    """A benchmark method running :func:`super_resolve` with ``model`` (a per-scale family name is
+    resolved for each scale once)."""
+    cache: dict[int, NSSRModel] = {}
+
+    def method(lr: np.ndarray, scale: int) -> np.ndarray:
+        if scale not in cache:
+            cache[scale] = model_for_scale(model, scale)
+        return super_resolve(lr, scale, cache[scale])
+
+    return method
 
 
 def bicubic_method(lr: np.ndarray, scale: int) -> np.ndarray:

@@ -45,6 +45,15 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     loss.add_argument("--sum-weight", type=float)
     loss.add_argument("--centre-weight", type=float)
     loss.add_argument("--ridge", type=float, help="noise regulariser ridge * ||h||^2 (default 0; try 1e-3 for one PSF)")
+    c = p.add_argument_group("objective")
+    c.add_argument(
+        "--objective",
+        choices=["identity", "chain"],
+        help="identity: the paper's DIL loss; chain: degradation-aware (blur, subsample, upsample "
+        "on synthetic 1/f^alpha images); default: the preset's",
+    )
+    c.add_argument("--alpha", type=float, help="chain: image power spectrum ~ 1/f^alpha (default 2)")
+    c.add_argument("--noise", type=float, help="chain: noise std on the low-resolution image, [0, 1] units")
     t = p.add_argument_group("optimiser")
     t.add_argument("--epochs", type=int)
     t.add_argument("--lr", type=float)
@@ -54,6 +63,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    from .chain import ChainSettings
     from .model_file import save_model
     from .training import PAPER_RECIPE, PRESETS, train_model
 
@@ -85,6 +95,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
         preset.loss,
         **pick(hold_sum_at_one=hold, sum_weight=args.sum_weight, centre_weight=args.centre_weight, ridge=args.ridge),
     )
+    chain = preset.chain
+    if args.objective == "identity":
+        chain = None
+    elif args.objective == "chain" or args.alpha is not None or args.noise is not None:
+        chain = replace(chain or ChainSettings(), **pick(alpha=args.alpha, noise=args.noise))
     train = PAPER_RECIPE if args.recipe == "paper" else preset.train
     train = replace(
         train, **pick(epochs=args.epochs, learning_rate=args.lr, batch_size=args.batch_size, device=args.device)
@@ -93,7 +108,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     def report(p: object) -> None:
         print(f"epoch {p.epoch}/{p.epochs}  loss {p.loss:.6f}", flush=True)  # type: ignore[attr-defined]
 
-    result = train_model(gallery, arch, loss, train, name=out.stem, progress=report)
+    result = train_model(gallery, arch, loss, train, name=out.stem, progress=report, chain=chain)
     save_model(result.model, out, overwrite=args.overwrite)
     verdict = "converged" if result.converged else "NOT converged"
     print(
@@ -177,6 +192,7 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-side", type=int, default=768, help="centre-crop images to this side")
     p.add_argument("--model", default="default", help="our model (name or file)")
     p.add_argument("--paper-model", default="paper", help="paper-faithful model (name or file)")
+    p.add_argument("--chain-model", default="chain", help="degradation-aware per-scale family or file ('' to skip)")
     p.add_argument("--markdown", help="also write the tables to this markdown file")
     p.add_argument("--overwrite", action="store_true")
 
@@ -192,6 +208,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         f"paper-faithful ({args.paper_model})": model_method(args.paper_model),
         f"NSSR ({args.model})": model_method(args.model),
     }
+    if args.chain_model:
+        methods[f"degradation-aware ({args.chain_model})"] = model_method(args.chain_model)
     result = run_benchmark(
         methods, images, args.scales, seed=args.seed, max_side=args.max_side, log=lambda line: print(line, flush=True)
     )

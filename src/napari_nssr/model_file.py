@@ -8,6 +8,7 @@ network weights; on load the two must agree, which catches mismatched or tampere
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ import torch
 
 from ._config import SettingsError, settings_from_dict, settings_to_dict
 from ._version import __version__
+from .chain import ChainSettings
 from .dil import DILLossSettings, project_sum_to_one
 from .kernels import GallerySettings
 from .model import LCNN, LCNNSettings
@@ -37,6 +39,8 @@ class NSSRModel:
     """An inverse degradation filter (impulse response, odd square) and how it was made.
 
     ``kind`` is ``"lcnn"`` (trained network, kept in ``network_state``) or ``"closed_form"``.
+    ``chain`` is set when the filter was fitted to the degradation-aware objective (``chain.py``)
+    rather than the paper's identity loss.
     """
 
     filter: torch.Tensor
@@ -45,6 +49,7 @@ class NSSRModel:
     gallery: GallerySettings = field(default_factory=GallerySettings)
     architecture: LCNNSettings | None = field(default_factory=LCNNSettings)
     loss: DILLossSettings = field(default_factory=DILLossSettings)
+    chain: ChainSettings | None = None
     training: dict[str, Any] = field(default_factory=dict)
     network_state: dict[str, torch.Tensor] | None = None
     version: str = __version__
@@ -79,6 +84,7 @@ class NSSRModel:
             "gallery": settings_to_dict(self.gallery),
             "architecture": settings_to_dict(self.architecture) if self.architecture else None,
             "loss": settings_to_dict(self.loss),
+            "chain": settings_to_dict(self.chain) if self.chain else None,
             "training": self.training,
         }
 
@@ -146,6 +152,7 @@ def load_model(source: str | os.PathLike[str] | None = None) -> NSSRModel:
         gallery = settings_from_dict(GallerySettings, info["gallery"])
         arch = settings_from_dict(LCNNSettings, info["architecture"]) if info["architecture"] else None
         loss = settings_from_dict(DILLossSettings, info["loss"])
+        chain = settings_from_dict(ChainSettings, info["chain"]) if info.get("chain") else None
         h = tensors["filter"]
         network = {k[len(_NETWORK_PREFIX) :]: v for k, v in tensors.items() if k.startswith(_NETWORK_PREFIX)}
         model = NSSRModel(
@@ -155,6 +162,7 @@ def load_model(source: str | os.PathLike[str] | None = None) -> NSSRModel:
             gallery=gallery,
             architecture=arch,
             loss=loss,
+            chain=chain,
             training=dict(info.get("training", {})),
             network_state=network or None,
             version=str(info.get("version", "unknown")),
@@ -183,6 +191,19 @@ def _check_network_matches_filter(model: NSSRModel, path: Path) -> None:
     stored = model.filter.double()
     if h.shape != stored.shape or not torch.allclose(h, stored, atol=1e-5 * max(1.0, float(stored.abs().max()))):
         raise ModelFileError(f"{path}: the stored filter is not the one the stored network computes")
+
+
+def model_for_scale(source: str | os.PathLike[str] | NSSRModel | None, scale: float) -> NSSRModel:
+    """Resolve a model for one scale: a per-scale family name (``"chain"``) picks the bundled
+    ``chain-xK`` whose K is nearest to ``scale`` (on a log scale); anything else loads as is."""
+    if isinstance(source, NSSRModel):
+        return source
+    if isinstance(source, str):
+        family = {int(n.rsplit("-x", 1)[1]): n for n in bundled_models() if n.startswith(source + "-x")}
+        if family and source not in bundled_models():
+            nearest = min(family, key=lambda k: (abs(math.log(scale) - math.log(k)), k))
+            return load_model(family[nearest])
+    return load_model(source)
 
 
 def bundled_models() -> dict[str, Path]:

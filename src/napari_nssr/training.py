@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from ._config import SettingsError, is_finite_number
+from .chain import ChainSettings, ChainStatistics
 from .devices import resolve_device
 from .dil import DILLossSettings, DILStatistics, closed_form_filter, dil_loss, project_sum_to_one
 from .kernels import GallerySettings, make_gallery
@@ -80,6 +81,7 @@ class Preset:
     loss: DILLossSettings
     train: TrainSettings
     description: str
+    chain: ChainSettings | None = None
 
 
 PRESETS: dict[str, Preset] = {
@@ -99,6 +101,46 @@ PRESETS: dict[str, Preset] = {
         "Paper-faithful: paper gallery and loss as written (sum not held), convergent recipe.",
     ),
 }
+for _scale in (2, 3, 4):
+    PRESETS[f"chain-x{_scale}"] = Preset(
+        GallerySettings(family="div2krk", count=300, scale=float(_scale)),
+        LCNNSettings(),
+        DILLossSettings(hold_sum_at_one=True),
+        TrainSettings(),
+        f"Degradation-aware x{_scale}: blur, subsample, bicubic and filter scored on synthetic 1/f^2 images "
+        "over DIV2KRK kernels for this scale; sum held at 1.",
+        ChainSettings(),
+    )
+
+
+@dataclass
+class _DILObjective:
+    """The paper's identity objective in the interface the trainer uses (``loss``, ``optimum``, ``to``)."""
+
+    stats: DILStatistics
+    settings: DILLossSettings
+
+    @property
+    def size(self) -> int:
+        return self.stats.size
+
+    def loss(self, h: torch.Tensor) -> torch.Tensor:
+        return self.stats.loss(h, self.settings)
+
+    def optimum(self) -> torch.Tensor:
+        return closed_form_filter(self.stats, self.settings)
+
+    def to(self, device: torch.device | str) -> _DILObjective:
+        return _DILObjective(self.stats.to(device), self.settings)
+
+
+def build_objective(
+    kernels: np.ndarray, gallery: GallerySettings, loss: DILLossSettings, size: int, chain: ChainSettings | None
+) -> _DILObjective | ChainStatistics:
+    """The identity objective, or the degradation-aware one when ``chain`` is given."""
+    if chain is None:
+        return _DILObjective(DILStatistics.from_kernels(kernels, size), loss)
+    return ChainStatistics.from_kernels(kernels, gallery.scale, size, chain, hold_sum=loss.hold_sum_at_one)
 
 
 @dataclass
@@ -141,24 +183,30 @@ def iter_train(
     kernels: np.ndarray | None = None,
     name: str = "trained",
     report_every: int = 10,
+    chain: ChainSettings | None = None,
 ) -> Generator[TrainProgress, None, TrainResult]:
     """Train step by step, yielding :class:`TrainProgress`; the generator returns a :class:`TrainResult`.
 
-    ``kernels`` overrides the gallery drawn from ``gallery`` (for user-supplied PSFs). Stopping
-    iteration early is the way to cancel (napari's ``thread_worker`` does this on ``quit()``).
+    ``kernels`` overrides the gallery drawn from ``gallery`` (for user-supplied PSFs). With
+    ``chain`` the degradation-aware objective replaces the identity one (its scale is
+    ``gallery.scale``). Stopping iteration early is the way to cancel (napari's ``thread_worker``
+    does this on ``quit()``).
     """
     gallery = gallery or GallerySettings()
     architecture = architecture or LCNNSettings()
     loss = loss or DILLossSettings()
     train = train or TrainSettings()
-    for settings in (gallery, architecture, loss, train):
-        settings.validate()
+    for settings in (gallery, architecture, loss, train, chain):
+        if settings is not None:
+            settings.validate()
+    if chain is not None and train.batch_size is not None:
+        raise SettingsError("mini-batches apply to the identity objective only; use batch_size=None with chain")
     device = resolve_device(train.device)
     started = time.perf_counter()
     kernel_array = make_gallery(gallery) if kernels is None else np.asarray(kernels, dtype=np.float32)
     size = architecture.filter_size
-    stats = DILStatistics.from_kernels(kernel_array, size)
-    stats_dev = stats.to(device)
+    objective = build_objective(kernel_array, gallery, loss, size, chain)
+    objective_dev = objective.to(device)
 
     gen = torch.Generator().manual_seed(train.seed)
     torch.manual_seed(train.seed)  # nn.Conv2d's default init draws from the global generator
@@ -180,13 +228,13 @@ def iter_train(
             batches = [order[i : i + train.batch_size] for i in range(0, n, train.batch_size)]
         for batch in batches:
             h = _effective_filter(net, loss)
-            value = stats_dev.loss(h, loss) if batch is None else dil_loss(h, kernels_dev[batch], loss)
+            value = objective_dev.loss(h) if batch is None else dil_loss(h, kernels_dev[batch], loss)
             optimiser.zero_grad()
             value.backward()
             optimiser.step()
         scheduler.step()
         with torch.no_grad():
-            epoch_loss = float(stats_dev.loss(_effective_filter(net, loss), loss))
+            epoch_loss = float(objective_dev.loss(_effective_filter(net, loss)))
         if not np.isfinite(epoch_loss):
             raise TrainingError(
                 f"training diverged: the loss became {epoch_loss} at epoch {epoch}; "
@@ -199,10 +247,9 @@ def iter_train(
     net = net.to("cpu", torch.float64)
     with torch.no_grad():
         h = _effective_filter(net, loss)
-    optimum = closed_form_filter(stats, loss)
-    optimum_loss = float(stats.loss(optimum, loss))
-    final_loss = float(stats.loss(h, loss))
-    identity_loss = float(stats.loss(delta_filter(size, torch.float64), loss))
+    optimum_loss = float(objective.loss(objective.optimum()))
+    final_loss = float(objective.loss(h))
+    identity_loss = float(objective.loss(delta_filter(size, torch.float64)))
     converged = final_loss <= optimum_loss * (1 + train.tolerance)
     seconds = time.perf_counter() - started
     model = NSSRModel(
@@ -212,6 +259,7 @@ def iter_train(
         gallery=gallery,
         architecture=architecture,
         loss=loss,
+        chain=chain,
         training={
             "settings": {k: v for k, v in vars(train).items()},
             "final_loss": final_loss,
@@ -236,9 +284,10 @@ def train_model(
     name: str = "trained",
     progress: Callable[[TrainProgress], None] | None = None,
     cancel: Callable[[], bool] | None = None,
+    chain: ChainSettings | None = None,
 ) -> TrainResult:
     """Train to the end, calling ``progress`` on each report; raise :class:`TrainingCancelled` if ``cancel()``."""
-    steps = iter_train(gallery, architecture, loss, train, kernels, name)
+    steps = iter_train(gallery, architecture, loss, train, kernels, name, chain=chain)
     while True:
         try:
             report = next(steps)
@@ -256,7 +305,14 @@ def train_preset(name: str, **overrides: object) -> TrainResult:
     if name not in PRESETS:
         raise SettingsError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
     preset = PRESETS[name]
-    return train_model(preset.gallery, preset.architecture, preset.loss, replace(preset.train, **overrides), name=name)
+    return train_model(
+        preset.gallery,
+        preset.architecture,
+        preset.loss,
+        replace(preset.train, **overrides),
+        name=name,
+        chain=preset.chain,
+    )
 
 
 def solve_closed_form(
@@ -265,15 +321,17 @@ def solve_closed_form(
     filter_size: int = 11,
     kernels: np.ndarray | None = None,
     name: str = "closed-form",
+    chain: ChainSettings | None = None,
 ) -> NSSRModel:
-    """The exact optimum of the DIL loss as a model, without training a network."""
+    """The exact optimum of the DIL loss (or, with ``chain``, the degradation-aware one) as a model."""
     gallery = gallery or GallerySettings()
     loss = loss or DILLossSettings()
-    gallery.validate()
-    loss.validate()
+    for settings in (gallery, loss, chain):
+        if settings is not None:
+            settings.validate()
     kernel_array = make_gallery(gallery) if kernels is None else np.asarray(kernels, dtype=np.float32)
-    stats = DILStatistics.from_kernels(kernel_array, filter_size)
-    h = closed_form_filter(stats, loss)
+    objective = build_objective(kernel_array, gallery, loss, filter_size, chain)
+    h = objective.optimum()
     return NSSRModel(
         filter=h,
         name=name,
@@ -281,5 +339,6 @@ def solve_closed_form(
         gallery=gallery,
         architecture=None,
         loss=loss,
-        training={"optimum_loss": float(stats.loss(h, loss)), "kernel_count": int(kernel_array.shape[0])},
+        chain=chain,
+        training={"optimum_loss": float(objective.loss(h)), "kernel_count": int(kernel_array.shape[0])},
     )
