@@ -79,6 +79,11 @@ def test_apply_png_and_tif_with_several_scales(png, tif, tmp_path):
     assert b.shape == (2, 30, 36) and b.dtype == np.uint16
 
 
+def test_apply_with_the_per_scale_chain_family(png, tmp_path):
+    assert main(["apply", str(png), "-s", "2.5", "-m", "chain", "-o", str(tmp_path / "c")]) == 0
+    assert read_image(tmp_path / "c" / "photo_x2.5_nssr.png").shape == (30, 40, 3)
+
+
 def test_apply_refuses_to_clobber_and_never_touches_inputs(png, tmp_path, capsys):
     assert main(["apply", str(png), "-s", "2"]) == 0
     result = tmp_path / "photo_x2_nssr.png"

@@ -18,7 +18,9 @@ NOISY_FILTER = 10.0  # noise gain above which `train` warns; the bundled models 
 def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train an inverse-kernel model from a kernel gallery (no image data)")
     p.add_argument("-o", "--output", required=True, help="model file to write (.safetensors)")
-    p.add_argument("--preset", default="default", help="starting settings: default or paper (default: default)")
+    p.add_argument(
+        "--preset", default="default", help="starting settings: default, paper, chain-x2, chain-x3, chain-x4"
+    )
     p.add_argument(
         "--recipe",
         choices=["ours", "paper"],
@@ -136,7 +138,9 @@ def _add_apply(sub: argparse._SubParsersAction) -> None:
         required=True,
         help="scale factor (>= 1); repeat for several, e.g. -s 2 -s 4",
     )
-    p.add_argument("-m", "--model", default="default", help="bundled model name or model file (default: default)")
+    p.add_argument(
+        "-m", "--model", default="default", help="bundled model (default, paper, chain, chain-xN) or model file"
+    )
     p.add_argument("--strength", type=float, default=1.0, help="0 = bicubic, 1 = full inverse filter (default 1)")
     p.add_argument("-o", "--out-dir", help="folder for results (default: next to each input)")
     p.add_argument(
@@ -159,9 +163,9 @@ def output_path(src: Path, scale: float, out_dir: Path | None, fmt: str) -> Path
 def _cmd_apply(args: argparse.Namespace) -> int:
     from .image_io import read_image, write_image
     from .inference import super_resolve
-    from .model_file import load_model
+    from .model_file import model_for_scale
 
-    model = load_model(args.model)
+    models = {s: model_for_scale(args.model, s) for s in args.scale}
     rgb = {"auto": None, "yes": True, "no": False}[args.rgb]
     inputs = [Path(p) for p in args.images]
     input_set = {p.resolve() for p in inputs}
@@ -178,7 +182,7 @@ def _cmd_apply(args: argparse.Namespace) -> int:
     cache: dict[Path, object] = {}
     for src, scale, dst in jobs:
         image = cache.setdefault(src, read_image(src))
-        result = super_resolve(image, scale, model, strength=args.strength, rgb=rgb, device=args.device)
+        result = super_resolve(image, scale, models[scale], strength=args.strength, rgb=rgb, device=args.device)
         write_image(dst, result, overwrite=args.overwrite)
         print(f"{src} -> {dst}  {tuple(image.shape)} -> {tuple(result.shape)}")  # type: ignore[attr-defined]
     return 0

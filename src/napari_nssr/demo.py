@@ -13,7 +13,7 @@ from .image_io import write_image
 from .inference import super_resolve, upsample_bicubic
 from .kernels import div2krk_kernel
 from .metrics import psnr_y, ssim_y
-from .model_file import NSSRModel, load_model
+from .model_file import NSSRModel, model_for_scale
 
 DEMO_IMAGES = ("astronaut", "immunohistochemistry", "moon")
 
@@ -61,7 +61,7 @@ def run_demo(
     if report.exists() and not overwrite:
         raise FileExistsError(f"{report} exists; pass --overwrite to replace the demo output")
     out.mkdir(parents=True, exist_ok=True)
-    resolved = model if isinstance(model, NSSRModel) else load_model(model)
+    resolved = model_for_scale(model, scale)
     rng = np.random.default_rng(seed)
     rows: list[DemoRow] = []
     for name in DEMO_IMAGES:
