@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from ._files import write_atomically
 
 TIFF_SUFFIXES = {".tif", ".tiff"}
 PNG_SUFFIXES = {".png"}
@@ -41,12 +42,8 @@ def write_image(path: str | os.PathLike[str], image: np.ndarray, overwrite: bool
         raise ValueError(f"cannot write {suffix!r}; write .tif/.tiff or .png")
     if suffix in PNG_SUFFIXES and image.dtype not in (np.uint8, np.uint16):
         raise ValueError(f"PNG stores only uint8/uint16 images, this one is {image.dtype}; write a .tif instead")
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass --overwrite to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=suffix)
-    os.close(fd)
-    try:
+
+    def write(tmp: str) -> None:
         if suffix in TIFF_SUFFIXES:
             import tifffile
 
@@ -56,11 +53,5 @@ def write_image(path: str | os.PathLike[str], image: np.ndarray, overwrite: bool
             import imageio.v3 as iio
 
             iio.imwrite(tmp, image, extension=".png")
-        _umask = os.umask(0)
-        os.umask(_umask)
-        os.chmod(tmp, 0o666 & ~_umask)  # mkstemp makes 0600 files; give the usual permissions
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+
+    return write_atomically(path, write, overwrite)

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from ._config import is_finite_number
+from ._progress import run_steps
 from .devices import resolve_device
 from .model import blend_with_identity, convolve
 from .model_file import NSSRModel, model_for_scale
@@ -228,16 +229,9 @@ def super_resolve(
     if da is not None and isinstance(image, da.Array):
         return _super_resolve_dask(image, scale, model, strength=strength, rgb=rgb, tile_size=tile_size, device=device)
     steps = iter_super_resolve(image, scale, model, strength=strength, rgb=rgb, tile_size=tile_size, device=device)
-    while True:
-        try:
-            report = next(steps)
-        except StopIteration as done:
-            return done.value
-        if progress is not None:
-            progress(report)
-        if cancel is not None and cancel():
-            steps.close()
-            raise InferenceCancelled("super-resolution cancelled")
+    return run_steps(
+        steps, progress, cancel, lambda p: InferenceCancelled(f"cancelled after {p.done} of {p.total} tiles")
+    )
 
 
 def _super_resolve_dask(image: Any, scale: Any, model: Any, **kwargs: Any) -> Any:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 import torch
 
 from ._config import SettingsError, settings_from_dict, settings_to_dict
+from ._files import write_atomically
 from ._version import __version__
 from .chain import ChainSettings
 from .dil import DILLossSettings, project_sum_to_one
@@ -93,27 +93,11 @@ def save_model(model: NSSRModel, path: str | os.PathLike[str], overwrite: bool =
     """Write ``model`` to ``path`` (``.safetensors``) atomically; refuses to replace a file unless asked."""
     from safetensors.torch import save_file
 
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True (CLI: --overwrite) to replace it")
     tensors = {"filter": model.filter.contiguous()}
     for key, value in (model.network_state or {}).items():
         tensors[_NETWORK_PREFIX + key] = value.detach().to("cpu", torch.float32).contiguous()
     header = {"format": FORMAT_NAME, "format_version": str(FORMAT_VERSION), "info": json.dumps(model.describe())}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # write beside the target then rename, so a crash never leaves a half-written model
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata=header)
-        _umask = os.umask(0)
-        os.umask(_umask)
-        os.chmod(tmp, 0o666 & ~_umask)  # mkstemp makes 0600 files; give the usual permissions
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    return write_atomically(path, lambda tmp: save_file(tensors, tmp, metadata=header), overwrite)
 
 
 def _read_safetensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from ._config import SettingsError, is_finite_number
+from ._progress import run_steps
 from .chain import ChainSettings, ChainStatistics
 from .devices import resolve_device
 from .dil import DILLossSettings, DILStatistics, closed_form_filter, dil_loss, project_sum_to_one
@@ -288,16 +289,9 @@ def train_model(
 ) -> TrainResult:
     """Train to the end, calling ``progress`` on each report; raise :class:`TrainingCancelled` if ``cancel()``."""
     steps = iter_train(gallery, architecture, loss, train, kernels, name, chain=chain)
-    while True:
-        try:
-            report = next(steps)
-        except StopIteration as done:
-            return done.value
-        if progress is not None:
-            progress(report)
-        if cancel is not None and cancel():
-            steps.close()
-            raise TrainingCancelled(f"training cancelled at epoch {report.epoch} of {report.epochs}")
+    return run_steps(
+        steps, progress, cancel, lambda p: TrainingCancelled(f"training cancelled at epoch {p.epoch} of {p.epochs}")
+    )
 
 
 def train_preset(name: str, **overrides: object) -> TrainResult:
