@@ -69,21 +69,19 @@ def test_filter_that_does_not_match_network_is_rejected(tiny_result, tmp_path):
         load_model(path)
 
 
-def test_architecture_mismatch_is_rejected(tiny_result, tmp_path):
+@pytest.mark.parametrize(
+    "section, key, value, message",
+    [
+        ("architecture", "width", 16, "do not match the stated architecture"),
+        ("gallery", "size", 4, "invalid model metadata"),
+    ],
+)
+def test_inconsistent_metadata_is_rejected(tiny_result, tmp_path, section, key, value, message):
     path = save_model(tiny_result.model, tmp_path / "m.safetensors")
     info = tiny_result.model.describe()
-    info["architecture"]["width"] = 16
+    info[section][key] = value
     _rewrite(path, info=info)
-    with pytest.raises(ModelFileError, match="do not match the stated architecture"):
-        load_model(path)
-
-
-def test_bad_metadata_is_rejected(tiny_result, tmp_path):
-    path = save_model(tiny_result.model, tmp_path / "m.safetensors")
-    info = tiny_result.model.describe()
-    info["gallery"]["size"] = 4
-    _rewrite(path, info=info)
-    with pytest.raises(ModelFileError, match="invalid model metadata"):
+    with pytest.raises(ModelFileError, match=message):
         load_model(path)
 
 

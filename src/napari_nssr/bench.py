@@ -112,11 +112,12 @@ def run_benchmark(
     result = BenchResult(list(images), list(scales), list(methods))
     timings: dict[str, list[float]] = {m: [] for m in methods}
     megapixels = 0.0
-    for scale in scales:
-        rng = np.random.default_rng(seed + 1000 * scale)
-        for name in images:
-            hr = load_test_image(name, max_side)
-            kernel = div2krk_kernel(21, scale, rng)
+    # one kernel stream per scale, so a scale's kernels do not depend on which other scales run
+    rngs = {scale: np.random.default_rng(seed + 1000 * scale) for scale in scales}
+    for name in images:
+        hr = load_test_image(name, max_side)
+        for scale in scales:
+            kernel = div2krk_kernel(21, scale, rngs[scale])
             lr = blur_subsample(hr, kernel, scale).astype(np.float32)
             megapixels += hr.shape[0] * hr.shape[1] / 1e6
             for m, method in methods.items():

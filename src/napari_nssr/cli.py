@@ -181,7 +181,9 @@ def _cmd_apply(args: argparse.Namespace) -> int:
             raise FileExistsError(f"{dst} exists; pass --overwrite to replace it")
     cache: dict[Path, object] = {}
     for src, scale, dst in jobs:
-        image = cache.setdefault(src, read_image(src))
+        if src not in cache:
+            cache[src] = read_image(src)
+        image = cache[src]
         result = super_resolve(image, scale, models[scale], strength=args.strength, rgb=rgb, device=args.device)
         write_image(dst, result, overwrite=args.overwrite)
         print(f"{src} -> {dst}  {tuple(image.shape)} -> {tuple(result.shape)}")  # type: ignore[attr-defined]
