@@ -40,3 +40,33 @@ def ssim_y(reference: np.ndarray, test: np.ndarray, shave: int = 0) -> float:
 def _same_shape(a: np.ndarray, b: np.ndarray) -> None:
     if np.shape(a) != np.shape(b):
         raise ValueError(f"images differ in shape: {np.shape(a)} vs {np.shape(b)}")
+
+
+def compare_to_reference(reference: np.ndarray, test: np.ndarray, rgb: bool = False) -> tuple[float, float]:
+    """``(PSNR, SSIM)`` of ``test`` against ``reference`` for images of any intensity range.
+
+    RGB images are scored on luma (after scaling integer data to [0, 1] by its dtype); grey
+    images and stacks plane by plane with the reference's own data range, and averaged. Both
+    arrays must have the same shape.
+    """
+    _same_shape(reference, test)
+    ref, out = np.asarray(reference), np.asarray(test)
+    if rgb:
+        unit = float(np.iinfo(ref.dtype).max) if ref.dtype.kind in "ui" else 1.0
+        planes_ref = ref.reshape(-1, *ref.shape[-3:]).astype(np.float64) / unit
+        planes_out = out.reshape(-1, *out.shape[-3:]).astype(np.float64) / unit
+        scores = [(psnr_y(r, o), ssim_y(r, o)) for r, o in zip(planes_ref, planes_out)]
+    else:
+        ref64, out64 = ref.astype(np.float64), out.astype(np.float64)
+        data_range = float(ref64.max() - ref64.min()) or 1.0
+        scores = []
+        for r, o in zip(ref64.reshape(-1, *ref.shape[-2:]), out64.reshape(-1, *out.shape[-2:])):
+            psnr = float(peak_signal_noise_ratio(r, o, data_range=data_range))
+            ssim = float(
+                structural_similarity(
+                    r, o, data_range=data_range, gaussian_weights=True, sigma=1.5, use_sample_covariance=False
+                )
+            )
+            scores.append((psnr, ssim))
+    psnrs, ssims = zip(*scores)
+    return float(np.mean(psnrs)), float(np.mean(ssims))

@@ -1,0 +1,277 @@
+"""The super-resolve widget: chosen image layers x enabled scales -> new layers that overlay their source."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, Label, Select
+from napari.layers import Image
+from napari.utils.notifications import show_warning
+from napari.utils.transforms import Affine
+
+from ..devices import available_devices
+from ..inference import MAX_SCALE, MAX_STRENGTH, iter_super_resolve, prepare, super_resolve, upsample_bicubic
+from ..metrics import compare_to_reference
+from ..model_file import NSSRModel, model_for_scale
+from ..overlay import overlay_geometry
+from ._lifetime import connect_while_alive
+from ._session import SESSION_MODELS, model_choices
+from ._task import TaskControls
+
+if TYPE_CHECKING:
+    import napari
+
+METADATA_KEY = "nssr"
+
+
+class ScaleRow(Container):
+    """One output scale: on/off, the factor (editable on the custom row) and its strength."""
+
+    def __init__(self, factor: float, enabled: bool, custom: bool = False) -> None:
+        self.use = CheckBox(value=enabled, text="custom" if custom else f"x{factor:g}")
+        self.factor = FloatSpinBox(value=factor, min=1.0, max=MAX_SCALE, step=0.1, visible=custom)
+        self.strength = FloatSpinBox(
+            value=1.0,
+            min=0.0,
+            max=MAX_STRENGTH,
+            step=0.05,
+            tooltip="0 = plain bicubic, 1 = the full inverse filter, above 1 = sharper",
+        )
+        super().__init__(widgets=[self.use, self.factor, self.strength], layout="horizontal", labels=False)
+
+
+@dataclass
+class Job:
+    """One output layer to make: everything read from the GUI before the worker starts."""
+
+    source: str
+    data: Any
+    rgb: bool
+    scale: float
+    strength: float
+    layer_kwargs: dict[str, Any]
+    reference: Any = None
+
+
+@dataclass
+class JobDone:
+    """A finished output layer with its scores against the reference (if one was chosen)."""
+
+    job: Job
+    data: Any
+    scores: tuple[float, float] | None = None
+    bicubic_scores: tuple[float, float] | None = None
+    note: str = ""
+
+
+@dataclass
+class Step:
+    """Overall progress in 0..1 and what is being done."""
+
+    fraction: float
+    text: str
+
+
+def _image_layers(viewer: napari.Viewer) -> list[tuple[str, Image]]:
+    return [(layer.name, layer) for layer in viewer.layers if isinstance(layer, Image)]
+
+
+def output_name(source: str, scale: float, strength: float) -> str:
+    """``"cells x2 (NSSR)"``; plain bicubic outputs (strength 0) say so."""
+    return f"{source} x{scale:g} ({'bicubic' if strength == 0 else 'NSSR'})"
+
+
+def check_layer(layer: Any) -> None:
+    """Raise ``ValueError`` with a plain message if ``layer`` cannot be super-resolved."""
+    if not isinstance(layer, Image):
+        kind = type(layer).__name__
+        raise ValueError(f"'{getattr(layer, 'name', layer)}' is a {kind} layer; super-resolution works on image layers")
+    if layer.multiscale:
+        raise ValueError(f"'{layer.name}' is multiscale; open its full-resolution level as a plain image layer")
+
+
+def output_layer_kwargs(layer: Image, out_shape: tuple[int, ...], scale: float, strength: float) -> dict[str, Any]:
+    """Keyword arguments for the output layer: overlay geometry, the source's look, and provenance."""
+    ndim = layer.ndim
+    linear = Affine(ndim=ndim, rotate=layer.rotate, shear=layer.shear).linear_matrix
+    new_scale, new_translate = overlay_geometry(
+        layer.scale, layer.translate, layer.data.shape[:ndim], out_shape[:ndim], linear
+    )
+    kwargs: dict[str, Any] = {
+        "name": output_name(layer.name, scale, strength),
+        "scale": new_scale,
+        "translate": new_translate,
+        "rotate": layer.rotate,
+        "shear": layer.shear,
+        "affine": layer.affine,
+        "rgb": layer.rgb,
+        "contrast_limits": layer.contrast_limits,
+        "gamma": layer.gamma,
+        "opacity": layer.opacity,
+        "blending": layer.blending,
+        "metadata": {**layer.metadata},
+    }
+    if not layer.rgb:
+        kwargs["colormap"] = layer.colormap
+    for optional in ("units", "axis_labels", "interpolation2d"):
+        if hasattr(layer, optional):
+            kwargs[optional] = getattr(layer, optional)
+    return kwargs
+
+
+def run_jobs(jobs: list[Job], model: NSSRModel | str, device: str) -> Generator[Step | JobDone, None, int]:
+    """Worker body: super-resolve each job, yielding :class:`Step` progress and each :class:`JobDone`."""
+    n = len(jobs)
+    for i, job in enumerate(jobs):
+        resolved = model_for_scale(model, job.scale) if job.strength > 0 else None
+        label = f"{job.source} x{job.scale:g}"
+        yield Step(i / n, f"{label}: starting")
+        if hasattr(job.data, "dask"):
+            data = super_resolve(job.data, job.scale, resolved, strength=job.strength, rgb=job.rgb, device=device)
+        else:
+            steps = iter_super_resolve(job.data, job.scale, resolved, strength=job.strength, rgb=job.rgb, device=device)
+            while True:
+                try:
+                    p = next(steps)
+                except StopIteration as done:
+                    data = done.value
+                    break
+                yield Step((i + p.done / p.total) / n, f"{label}: tile {p.done} of {p.total}")
+        job.layer_kwargs["metadata"][METADATA_KEY] = {
+            "model": "bicubic" if resolved is None else resolved.name,
+            "scale": job.scale,
+            "strength": job.strength,
+            "source": job.source,
+            "device": device,
+        }
+        yield _scored(job, data)
+    return n
+
+
+def _scored(job: Job, data: Any) -> JobDone:
+    if job.reference is None:
+        return JobDone(job, data)
+    reference = np.asarray(job.reference)
+    if reference.shape != tuple(data.shape):
+        return JobDone(job, data, note=f"reference shape {reference.shape} differs from output {tuple(data.shape)}")
+    bicubic = upsample_bicubic(job.data, job.scale, rgb=job.rgb)
+    return JobDone(
+        job,
+        data,
+        compare_to_reference(reference, np.asarray(data), job.rgb),
+        compare_to_reference(reference, np.asarray(bicubic), job.rgb),
+    )
+
+
+class SuperResolveWidget(Container):
+    """Super-resolve the chosen image layers at each enabled scale; outputs overlay their sources."""
+
+    def __init__(self, viewer: napari.viewer.Viewer) -> None:
+        self._viewer = viewer
+        self.layers = Select(
+            label="Image layers",
+            choices=lambda _: _image_layers(viewer),
+            tooltip="every chosen layer is super-resolved at every enabled scale (follows the layer list selection)",
+        )
+        self.layers.native.setMaximumHeight(120)
+        self.scale_rows = [ScaleRow(2, True), ScaleRow(3, False), ScaleRow(4, False), ScaleRow(1.5, False, custom=True)]
+        scales = Container(
+            widgets=[Label(value="scale, strength (0 = bicubic, 1 = full)"), *self.scale_rows], labels=False
+        )
+        self.model = ComboBox(label="Model", choices=model_choices)
+        self.device = ComboBox(label="Device", choices=["auto", *available_devices()], value="auto")
+        self.reference = ComboBox(
+            label="Ground truth",
+            choices=lambda _: [("none", None), *_image_layers(viewer)],
+            tooltip="a high-resolution layer to score outputs against (PSNR, SSIM), with plain bicubic for comparison",
+        )
+        self.task = TaskControls("Super-resolve")
+        self.scores = Label(value="")
+        self.results: list[JobDone] = []
+        super().__init__(widgets=[self.layers, scales, self.model, self.device, self.reference, self.task, self.scores])
+        self.task.run_button.changed.connect(self.run)
+        layer_events = viewer.layers.events
+        connect_while_alive(
+            self,
+            [
+                (layer_events.inserted, self.reset_choices),
+                (layer_events.removed, self.reset_choices),
+                (layer_events.reordered, self.reset_choices),
+                (viewer.layers.selection.events.changed, self._follow_selection),
+                (SESSION_MODELS.changed, self.reset_choices),
+                (SESSION_MODELS.chosen, self._choose_model),
+            ],
+        )
+        self._follow_selection()
+
+    def _follow_selection(self, *_: object) -> None:
+        chosen = [layer for layer in self._viewer.layers.selection if isinstance(layer, Image)]
+        if chosen:
+            self.layers.value = chosen
+
+    def _choose_model(self, value: NSSRModel | str) -> None:
+        self.reset_choices()
+        self.model.value = value
+
+    def enabled_scales(self) -> list[tuple[float, float]]:
+        """``(scale, strength)`` of each enabled row, duplicates dropped."""
+        seen: dict[float, float] = {}
+        for row in self.scale_rows:
+            if row.use.value:
+                seen.setdefault(round(float(row.factor.value), 6), float(row.strength.value))
+        return list(seen.items())
+
+    def plan(self, layers: list[Any] | None = None) -> list[Job]:
+        """Check the inputs and list the jobs; raises ``ValueError`` with a message for the user."""
+        layers = list(self.layers.value if layers is None else layers)
+        if not layers:
+            raise ValueError("choose at least one image layer")
+        scales = self.enabled_scales()
+        if not scales:
+            raise ValueError("enable at least one scale")
+        reference = self.reference.value
+        jobs = []
+        for layer in layers:
+            check_layer(layer)
+            for scale, strength in scales:
+                _, _, out_shape = prepare(layer.data, scale, strength, layer.rgb)
+                kwargs = output_layer_kwargs(layer, out_shape, scale, strength)
+                ref = None if reference is None or reference is layer else reference.data
+                jobs.append(Job(layer.name, layer.data, layer.rgb, scale, strength, kwargs, ref))
+        return jobs
+
+    def run(self) -> Any:
+        """Start super-resolving in a worker; returns the worker, or ``None`` if the inputs are unusable."""
+        try:
+            jobs = self.plan()
+        except (ValueError, TypeError, MemoryError) as exc:
+            self.task.fail(str(exc))
+            return None
+        self.results = []
+        self.scores.value = ""
+        return self.task.start(run_jobs, self._on_yield, self._on_return, jobs, self.model.value, self.device.value)
+
+    def _on_yield(self, item: Step | JobDone) -> None:
+        if isinstance(item, Step):
+            self.task.report(item.fraction, item.text)
+            return
+        self._viewer.add_layer(Image(item.data, **item.job.layer_kwargs))
+        self.results.append(item)
+        self.scores.value = self._score_table()
+        if item.note:
+            show_warning(f"no scores for {item.job.layer_kwargs['name']}: {item.note}")
+
+    def _on_return(self, count: int) -> None:
+        self.task.report(1.0, f"Done: {count} layer{'s' * (count != 1)} added.")
+
+    def _score_table(self) -> str:
+        lines = [
+            f"{r.job.layer_kwargs['name']}: PSNR {r.scores[0]:.2f} dB, SSIM {r.scores[1]:.4f} "
+            f"(bicubic {r.bicubic_scores[0]:.2f} dB, {r.bicubic_scores[1]:.4f})"
+            for r in self.results
+            if r.scores is not None
+        ]
+        return "\n".join(lines)

@@ -1,0 +1,108 @@
+"""Run/Cancel buttons, a progress bar and a status line driving one napari thread worker at a time."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Generator
+from typing import Any
+
+from magicgui.widgets import Container, Label, ProgressBar, PushButton
+from napari.qt.threading import GeneratorWorker, create_worker
+from napari.utils.notifications import show_error, show_info
+
+PROGRESS_STEPS = 1000
+
+
+class TaskFailed(Exception):
+    """An error raised inside a worker, re-raised as a plain ``Exception``.
+
+    napari's generator workers treat a ``RuntimeError`` as "the worker was deleted" and only
+    warn, so errors such as a diverging training run would vanish without this wrapper.
+    """
+
+
+def reraise_plainly(func: Callable[..., Generator]) -> Callable[..., Generator]:
+    """Wrap a generator function so any exception it raises reaches ``errored`` as :class:`TaskFailed`."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Generator:
+        try:
+            return (yield from func(*args, **kwargs))
+        except Exception as exc:
+            raise TaskFailed(str(exc) or type(exc).__name__) from exc
+
+    return wrapper
+
+
+class TaskControls(Container):
+    """The controls of one long-running job; ``start`` hands them a generator to run off the GUI thread."""
+
+    def __init__(self, run_text: str) -> None:
+        self.run_button = PushButton(text=run_text)
+        self.cancel_button = PushButton(text="Cancel", enabled=False)
+        self.progress = ProgressBar(min=0, max=PROGRESS_STEPS, value=0, label="Progress")
+        self.status = Label(value="")
+        buttons = Container(widgets=[self.run_button, self.cancel_button], layout="horizontal", labels=False)
+        super().__init__(widgets=[buttons, self.progress, self.status], labels=False)
+        self.cancel_button.changed.connect(self.cancel)
+        self.worker: GeneratorWorker | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether a job is in flight."""
+        return self.worker is not None
+
+    def start(
+        self,
+        steps: Callable[..., Generator],
+        on_yield: Callable[[Any], None],
+        on_return: Callable[[Any], None],
+        *args: Any,
+    ) -> GeneratorWorker:
+        """Run ``steps(*args)`` in a napari thread worker; its yields and return come back on the GUI thread."""
+        if self.running:
+            raise RuntimeError("a job is already running")
+        worker = create_worker(reraise_plainly(steps), *args, _start_thread=False, _ignore_errors=True)
+        worker.yielded.connect(on_yield)
+        worker.returned.connect(on_return)
+        worker.errored.connect(self._errored)
+        worker.aborted.connect(self._aborted)
+        worker.finished.connect(self._finished)
+        self.worker = worker
+        self.run_button.enabled = False
+        self.cancel_button.enabled = True
+        self.progress.value = 0
+        self.status.value = "Running..."
+        worker.start()
+        return worker
+
+    def cancel(self) -> None:
+        """Ask the running job to stop after its current step."""
+        if self.worker is not None:
+            self.worker.quit()
+            self.status.value = "Cancelling..."
+
+    def report(self, fraction: float, text: str | None = None) -> None:
+        """Show progress (0..1) and optionally a status text."""
+        self.progress.value = int(round(min(max(fraction, 0.0), 1.0) * PROGRESS_STEPS))
+        if text is not None:
+            self.status.value = text
+
+    def fail(self, message: str) -> None:
+        """Tell the user something went wrong, in the widget and as a napari notification."""
+        self.status.value = f"Error: {message}"
+        show_error(message)
+
+    def _errored(self, exc: Exception) -> None:
+        self.fail(str(exc))
+
+    def _aborted(self) -> None:
+        self.status.value = "Cancelled."
+        show_info("Cancelled.")
+
+    def _finished(self) -> None:
+        if self.worker is not None and self.worker.abort_requested and self.status.value == "Cancelling...":
+            self.status.value = "Cancelled."  # the job ended on its own before it saw the request
+        self.worker = None
+        self.run_button.enabled = True
+        self.cancel_button.enabled = False
