@@ -236,9 +236,10 @@ def test_train_tiny_model_in_the_widget(viewer, model_widget, sr_widget, qtbot, 
     model_widget.count.value, model_widget.size.value, model_widget.epochs.value = 24, 11, 30
     model_widget.model_name.value = "widget-model"
     steps = []
-    show_step = model_widget._on_train_step
-    # patched before the worker starts, so no early report can be missed
-    monkeypatch.setattr(model_widget, "_on_train_step", lambda step: (steps.append(step), show_step(step)))
+    show_step = ModelWidget._on_train_step
+    # patched (on the class: magicgui containers treat attribute deletion as widget removal) before
+    # the worker starts, so no early report can be missed
+    monkeypatch.setattr(ModelWidget, "_on_train_step", lambda self, step: (steps.append(step), show_step(self, step)))
     finish(qtbot, model_widget.train_task, model_widget.train())
     assert model_widget.current is not None and model_widget.current.name == "widget-model"
     assert model_widget.current.gallery.count == 24 and model_widget.current.training["settings"]["epochs"] == 30
