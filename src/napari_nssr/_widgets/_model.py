@@ -61,7 +61,8 @@ def precise_box(label: str, minimum: float, maximum: float, step: float, decimal
 def sample_kernels(model: NSSRModel, count: int = SHOWN_KERNELS) -> np.ndarray:
     """A few kernels from the model's own gallery (the paper's gallery if that one cannot be drawn now)."""
     try:
-        gallery = make_gallery(replace(model.gallery, seed=model.gallery.seed + 1))
+        # a small fresh draw from the same family: drawing the whole gallery would stall the GUI
+        gallery = make_gallery(replace(model.gallery, seed=model.gallery.seed + 1, count=min(model.gallery.count, 16)))
     except (ValueError, OSError):  # e.g. a PSF file that has moved since training
         gallery = make_gallery(GallerySettings(count=count))
     picks = np.linspace(0, len(gallery) - 1, min(count, len(gallery))).round().astype(int)

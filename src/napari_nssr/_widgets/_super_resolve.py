@@ -6,6 +6,7 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import dask.array as da
 import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, Label, Select
 from napari.layers import Image
@@ -129,7 +130,7 @@ def run_jobs(jobs: list[Job], model: NSSRModel | str, device: str) -> Generator[
         resolved = model_for_scale(model, job.scale) if job.strength > 0 else None
         label = f"{job.source} x{job.scale:g}"
         yield Step(i / n, f"{label}: starting")
-        if hasattr(job.data, "dask"):
+        if isinstance(job.data, da.Array):  # stays lazy: computed plane by plane as napari draws it
             data = super_resolve(job.data, job.scale, resolved, strength=job.strength, rgb=job.rgb, device=device)
         else:
             steps = iter_super_resolve(job.data, job.scale, resolved, strength=job.strength, rgb=job.rgb, device=device)
