@@ -44,6 +44,18 @@ def main() -> None:
         bic = median_seconds(lambda s=scale: upsample_bicubic(image, s), args.repeats)
         sr = median_seconds(lambda s=scale: super_resolve(image, s, model, device=str(device)), args.repeats)
         print(f"x{scale}: output {mpx:.1f} Mpx  bicubic {bic / mpx:.3f} s/Mpx  NSSR (folded) {sr / mpx:.3f} s/Mpx")
+    # blind mode: the per-image estimate (scales with pixels) and the filter solve (once per estimate)
+    from napari_nssr.blind import _solved, blind_model, estimate_blur
+
+    photo = np.asarray(__import__("skimage.data", fromlist=["camera"]).camera(), dtype=np.float32) / 255
+    photo = np.tile(photo, (2, 2))[: args.size, : args.size]
+    estimate = median_seconds(lambda: estimate_blur(photo), args.repeats)
+    _solved.cache_clear()
+    start = time.perf_counter()
+    blind_model(photo, 2)
+    solve = time.perf_counter() - start
+    per_mpx = estimate / (photo.size / 1e6)
+    print(f"blind: estimate {per_mpx:.3f} s per input Mpx, filter solve {solve:.2f} s per new estimate")
     # the paper's way: run the 5-layer, 32-channel network on the upsampled image (1 Mpx output)
     net = LCNN(model.architecture)
     net.load_state_dict(model.network_state)
@@ -53,8 +65,10 @@ def main() -> None:
     with torch.no_grad():
         unfolded = median_seconds(lambda: net(up), max(1, args.repeats - 2))
         folded = median_seconds(lambda: super_resolve(image[: side // 2, : side // 2], 2, model), args.repeats)
-    print(f"1 Mpx output: unfolded L-CNN {unfolded:.3f} s, folded filter (whole pipeline) {folded:.3f} s, "
-          f"{unfolded / folded:.0f}x faster")
+    print(
+        f"1 Mpx output: unfolded L-CNN {unfolded:.3f} s, folded filter (whole pipeline) {folded:.3f} s, "
+        f"{unfolded / folded:.0f}x faster"
+    )
 
 
 if __name__ == "__main__":

@@ -79,6 +79,8 @@ def test_full_run_overlays_source_and_records_metadata(viewer, sr_widget, qtbot,
     layer.blending = "additive"
     viewer.layers.selection.active = layer
     assert sr_widget.layers.value == [layer]
+    assert sr_widget.model.value == "blind"  # the default: robust to noise and unknown blur
+    sr_widget.model.value = "chain"
     finish(qtbot, sr_widget.task, sr_widget.run())
     (out,) = new_layers(viewer, 1)
     assert out.name == "cells x2 (NSSR)"
@@ -117,6 +119,7 @@ def test_rgb_stack_and_dask_layers(viewer, sr_widget, qtbot, rng):
     stack = viewer.add_image(rng.random((3, 2, 8, 9)).astype(np.float32), name="stack", scale=(5, 7, 1, 1))
     lazy = viewer.add_image(da.from_array(rng.random((4, 8, 8)).astype(np.float32), chunks=(1, 8, 8)), name="lazy")
     viewer.layers.selection.update({rgb, stack, lazy})
+    sr_widget.model.value = "chain"
     finish(qtbot, sr_widget.task, sr_widget.run())
     outs = {layer.name: layer for layer in new_layers(viewer, 3)}
     assert outs["rgb x2 (NSSR)"].rgb and outs["rgb x2 (NSSR)"].data.shape == (16, 20, 3)
@@ -284,3 +287,12 @@ def test_presets_fill_the_training_fields_exactly(model_widget, preset):
     assert gallery == expected.gallery  # no value rounded by a spin box (0.175 must stay 0.175)
     assert loss == expected.loss and chain == expected.chain
     assert (train.epochs, train.learning_rate) == (expected.train.epochs, expected.train.learning_rate)
+
+
+def test_blind_mode_records_its_estimate(viewer, sr_widget, qtbot):
+    viewer.open_sample("napari-nssr", "astronaut")
+    viewer.layers.selection.active = viewer.layers["astronaut x2 degraded"]
+    sr_widget.model.value = "blind"
+    finish(qtbot, sr_widget.task, sr_widget.run())
+    out = viewer.layers["astronaut x2 degraded x2 (NSSR)"]
+    assert out.metadata["nssr"]["model"].startswith("blind-x2 (blur ")

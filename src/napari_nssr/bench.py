@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .degrade import blur_subsample, crop_to_multiple
+from .blind import BLIND
+from .degrade import add_noise, blur_subsample, crop_to_multiple
 from .inference import super_resolve
-from .kernels import div2krk_kernel
+from .kernels import disk_kernel, div2krk_kernel, motion_kernel
 from .metrics import psnr_y, ssim_y
 from .model_file import NSSRModel, model_for_scale
 
@@ -25,6 +26,38 @@ ASTRONOMY = ["hubble_deep_field", "moon"]
 IMAGE_SETS = {"photos": PHOTOS, "all": PHOTOS + MICROSCOPY + ASTRONOMY}
 
 Method = Callable[[np.ndarray, int], np.ndarray]
+Degradation = Callable[[np.ndarray, int, np.random.Generator], np.ndarray]
+
+
+def _div2krk(hr: np.ndarray, scale: int, rng: np.random.Generator) -> np.ndarray:
+    return blur_subsample(hr, div2krk_kernel(21, scale, rng), scale)
+
+
+def _disk(hr: np.ndarray, scale: int, rng: np.random.Generator) -> np.ndarray:
+    return blur_subsample(hr, disk_kernel(21, rng.uniform(1.0, 2.5) * scale / 2), scale)
+
+
+def _motion(hr: np.ndarray, scale: int, rng: np.random.Generator) -> np.ndarray:
+    kernel = motion_kernel(21, rng.uniform(3.0, 7.0) * scale / 2, rng.uniform(0.0, np.pi))
+    return blur_subsample(hr, kernel, scale)
+
+
+def _div2krk_gaussian(hr: np.ndarray, scale: int, rng: np.random.Generator) -> np.ndarray:
+    return add_noise(_div2krk(hr, scale, rng), rng, gaussian_sigma=0.01)
+
+
+def _div2krk_poisson(hr: np.ndarray, scale: int, rng: np.random.Generator) -> np.ndarray:
+    return add_noise(_div2krk(hr, scale, rng), rng, poisson_peak=300.0)
+
+
+# The protocol's own degradation first, then sets outside the kernel galleries' family
+DEGRADATIONS: dict[str, Degradation] = {
+    "div2krk": _div2krk,
+    "disk": _disk,  # defocus: uniform disk, radius 1..2.5 LR pixels
+    "motion": _motion,  # straight motion blur, 3..7 LR pixels long, any angle
+    "div2krk+gaussian": _div2krk_gaussian,  # Gaussian noise, std 0.01 of the [0, 1] range, on the LR image
+    "div2krk+poisson": _div2krk_poisson,  # shot noise, 300 photons at full scale
+}
 
 
 def load_test_image(name: str, max_side: int = 768) -> np.ndarray:
@@ -54,6 +87,8 @@ def model_method(model: NSSRModel | str | None) -> Method:
     cache: dict[int, NSSRModel] = {}
 
     def method(lr: np.ndarray, scale: int) -> np.ndarray:
+        if model == BLIND:  # a filter per image, solved inside super_resolve
+            return super_resolve(lr, scale, BLIND)
         if scale not in cache:
             cache[scale] = model_for_scale(model, scale)
         return super_resolve(lr, scale, cache[scale])
@@ -107,8 +142,13 @@ def run_benchmark(
     seed: int = 0,
     max_side: int = 768,
     log: Callable[[str], None] | None = None,
+    degradation: str = "div2krk",
 ) -> BenchResult:
-    """Score every method on every image and scale under the DIV2KRK protocol."""
+    """Score every method on every image and scale under the DIV2KRK protocol (or another of
+    :data:`DEGRADATIONS`)."""
+    if degradation not in DEGRADATIONS:
+        raise ValueError(f"unknown degradation {degradation!r}; known: {', '.join(DEGRADATIONS)}")
+    degrade = DEGRADATIONS[degradation]
     result = BenchResult(list(images), list(scales), list(methods))
     timings: dict[str, list[float]] = {m: [] for m in methods}
     megapixels = 0.0
@@ -117,8 +157,7 @@ def run_benchmark(
     for name in images:
         hr = load_test_image(name, max_side)
         for scale in scales:
-            kernel = div2krk_kernel(21, scale, rngs[scale])
-            lr = blur_subsample(hr, kernel, scale).astype(np.float32)
+            lr = degrade(hr, scale, rngs[scale]).astype(np.float32)
             megapixels += hr.shape[0] * hr.shape[1] / 1e6
             for m, method in methods.items():
                 start = time.perf_counter()

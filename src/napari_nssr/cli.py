@@ -139,7 +139,10 @@ def _add_apply(sub: argparse._SubParsersAction) -> None:
         help="scale factor (>= 1); repeat for several, e.g. -s 2 -s 4",
     )
     p.add_argument(
-        "-m", "--model", default="default", help="bundled model (default, paper, chain, chain-xN) or model file"
+        "-m",
+        "--model",
+        default="default",
+        help="bundled model (default, paper, chain, chain-xN), 'blind' (per-image estimate) or model file",
     )
     p.add_argument("--strength", type=float, default=1.0, help="0 = bicubic, 1 = full inverse filter (default 1)")
     p.add_argument("-o", "--out-dir", help="folder for results (default: next to each input)")
@@ -161,11 +164,13 @@ def output_path(src: Path, scale: float, out_dir: Path | None, fmt: str) -> Path
 
 
 def _cmd_apply(args: argparse.Namespace) -> int:
+    from .blind import BLIND
     from .image_io import read_image, write_image
     from .inference import super_resolve
     from .model_file import model_for_scale
 
-    models = {s: model_for_scale(args.model, s) for s in args.scale}
+    # 'blind' is resolved per image inside super_resolve
+    models = {s: args.model if args.model == BLIND else model_for_scale(args.model, s) for s in args.scale}
     rgb = {"auto": None, "yes": True, "no": False}[args.rgb]
     inputs = [Path(p) for p in args.images]
     input_set = {p.resolve() for p in inputs}
@@ -199,12 +204,18 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default="default", help="our model (name or file)")
     p.add_argument("--paper-model", default="paper", help="paper-faithful model (name or file)")
     p.add_argument("--chain-model", default="chain", help="degradation-aware per-scale family or file ('' to skip)")
+    p.add_argument("--blind", action=argparse.BooleanOptionalAction, default=True, help="include the blind mode")
+    p.add_argument(
+        "--degradations",
+        default="div2krk",
+        help="comma-separated: div2krk (the protocol), disk, motion, div2krk+gaussian, div2krk+poisson, or 'all'",
+    )
     p.add_argument("--markdown", help="also write the tables to this markdown file")
     p.add_argument("--overwrite", action="store_true")
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import IMAGE_SETS, bicubic_method, model_method, run_benchmark
+    from .bench import DEGRADATIONS, IMAGE_SETS, bicubic_method, model_method, run_benchmark
 
     images = IMAGE_SETS.get(args.images) or [n.strip() for n in args.images.split(",") if n.strip()]
     if args.markdown and Path(args.markdown).exists() and not args.overwrite:
@@ -216,14 +227,29 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     }
     if args.chain_model:
         methods[f"degradation-aware ({args.chain_model})"] = model_method(args.chain_model)
-    result = run_benchmark(
-        methods, images, args.scales, seed=args.seed, max_side=args.max_side, log=lambda line: print(line, flush=True)
-    )
-    text = result.table()
-    per_image = "\n\n".join(f"x{s} PSNR per image (dB):\n\n{result.per_image_table(s)}" for s in args.scales)
-    print("\n" + text)
+    if args.blind:
+        methods["blind per-image (blind)"] = model_method("blind")
+    wanted = list(DEGRADATIONS) if args.degradations == "all" else [d.strip() for d in args.degradations.split(",")]
+    unknown = [d for d in wanted if d not in DEGRADATIONS]
+    if unknown:
+        raise ValueError(f"unknown degradation(s) {', '.join(unknown)}; known: {', '.join(DEGRADATIONS)}")
+    sections = []
+    for degradation in wanted:
+        result = run_benchmark(
+            methods,
+            images,
+            args.scales,
+            seed=args.seed,
+            max_side=args.max_side,
+            log=lambda line, d=degradation: print(f"[{d}] {line}", flush=True),
+            degradation=degradation,
+        )
+        text = f"### {degradation}\n\n{result.table()}"
+        per_image = "\n\n".join(f"x{s} PSNR per image (dB):\n\n{result.per_image_table(s)}" for s in args.scales)
+        print("\n" + text + "\n")
+        sections.append(text + "\n\n" + per_image)
     if args.markdown:
-        Path(args.markdown).write_text(text + "\n\n" + per_image + "\n")
+        Path(args.markdown).write_text("\n\n".join(sections) + "\n")
         print(f"wrote {args.markdown}")
     return 0
 

@@ -17,6 +17,7 @@ import torch
 
 from ._config import is_finite_number
 from ._progress import run_steps
+from .blind import BLIND, blind_model
 from .devices import resolve_device
 from .model import blend_with_identity, convolve
 from .model_file import NSSRModel, model_for_scale
@@ -80,8 +81,11 @@ def _check_image(image: Any) -> None:
         )
 
 
-def _resolve_model(model: NSSRModel | str | Any, scale: tuple[float, float]) -> NSSRModel:
-    return model_for_scale(model, math.sqrt(scale[0] * scale[1]))
+def _resolve_model(model: NSSRModel | str | Any, scale: tuple[float, float], image: Any, rgb: bool | None) -> NSSRModel:
+    mean_scale = math.sqrt(scale[0] * scale[1])
+    if isinstance(model, str) and model == BLIND:
+        return blind_model(image, mean_scale, rgb)
+    return model_for_scale(model, mean_scale)
 
 
 def prepare(
@@ -176,7 +180,7 @@ def iter_super_resolve(
     dev = resolve_device(device)
     h = None
     if strength > 0:
-        h = blend_with_identity(_resolve_model(model, pair).filter, strength).to(dev)
+        h = blend_with_identity(_resolve_model(model, pair, image, layout.rgb).filter, strength).to(dev)
     rows, cols = (image.shape[a] for a in layout.spatial)
     plans = (AxisPlan.bicubic(rows, out_shape[layout.spatial[0]]), AxisPlan.bicubic(cols, out_shape[layout.spatial[1]]))
     result = np.empty(out_shape, dtype=dtype)
@@ -217,7 +221,8 @@ def super_resolve(
     Output shape is ``round(H * s) x round(W * s)`` on the last two spatial axes (before the
     channel axis for RGB), pixel-centre aligned with the input; other axes are kept. ``model`` is
     an :class:`NSSRModel`, a bundled model name or a file path (``None``: the default model); the
-    per-scale family ``"chain"`` picks the bundled degradation-aware model nearest to ``scale``.
+    per-scale family ``"chain"`` picks the bundled degradation-aware model nearest to ``scale``,
+    and ``"blind"`` solves a filter for the image's own estimated blur and noise (``blind.py``).
     ``strength`` blends from plain bicubic (0) to the full inverse filter (1) and beyond.
     The result has the input's dtype (integers rounded and clipped). A dask array input gives a
     lazy dask array, computed plane by plane. The input is never modified.
@@ -237,7 +242,7 @@ def super_resolve(
 def _super_resolve_dask(image: Any, scale: Any, model: Any, **kwargs: Any) -> Any:
     """Lazy super-resolution of a dask array: one block per plane (or RGB plane)."""
     layout, pair, out_shape = prepare(image, scale, kwargs["strength"], kwargs["rgb"])
-    resolved = _resolve_model(model, pair) if kwargs["strength"] > 0 else None
+    resolved = _resolve_model(model, pair, image, layout.rgb) if kwargs["strength"] > 0 else None
     whole = {a: -1 for a in layout.spatial}
     if layout.rgb:
         whole[image.ndim - 1] = -1

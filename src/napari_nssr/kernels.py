@@ -110,6 +110,28 @@ def gaussian_kernel(
     return k / k.sum()
 
 
+def disk_kernel(size: int, radius: float, oversample: int = 8) -> np.ndarray:
+    """Uniform disk of ``radius`` pixels (defocus), anti-aliased by supersampling; sums to 1."""
+    half = size // 2
+    fine = (np.arange(size * oversample) + 0.5) / oversample - half - 0.5
+    y, x = np.meshgrid(fine, fine, indexing="ij")
+    inside = (np.hypot(y, x) <= max(radius, 0.5)).astype(np.float64)
+    k = inside.reshape(size, oversample, size, oversample).mean(axis=(1, 3))
+    return k / k.sum()
+
+
+def motion_kernel(size: int, length: float, angle: float, width: float = 0.5) -> np.ndarray:
+    """Straight motion blur of ``length`` pixels at ``angle`` (radians), slightly smoothed; sums to 1."""
+    half = size // 2
+    y, x = np.mgrid[-half : half + 1, -half : half + 1].astype(np.float64)
+    along = x * math.cos(angle) + y * math.sin(angle)
+    across = -x * math.sin(angle) + y * math.cos(angle)
+    # distance to the segment, then a narrow Gaussian profile around it
+    beyond = np.maximum(np.abs(along) - length / 2, 0.0)
+    k = np.exp(-0.5 * (beyond**2 + across**2) / width**2)
+    return k / k.sum()
+
+
 def _as_std(value: np.ndarray, sigma_is: str) -> np.ndarray:
     return np.sqrt(value) if sigma_is == "variance" else value
 

@@ -182,6 +182,8 @@ def model_for_scale(source: str | os.PathLike[str] | NSSRModel | None, scale: fl
     ``chain-xK`` whose K is nearest to ``scale`` (on a log scale); anything else loads as is."""
     if isinstance(source, NSSRModel):
         return source
+    if source == "blind":
+        raise ValueError("'blind' picks a filter per image: pass it to super_resolve, which sees the image")
     if isinstance(source, str):
         family = {int(n.rsplit("-x", 1)[1]): n for n in bundled_models() if n.startswith(source + "-x")}
         if family and source not in bundled_models():

@@ -8,7 +8,8 @@ from ..model_file import NSSRModel, bundled_models
 
 # (label, value) choices offered before any user model: a value is a bundled name or family
 BUNDLED_CHOICES: list[tuple[str, str]] = [
-    ("chain: degradation-aware, per scale (recommended)", "chain"),
+    ("blind: solved for each image's own blur and noise (recommended)", "blind"),
+    ("chain: degradation-aware, per scale (best on clean DIV2KRK-like blur)", "chain"),
     ("default: paper loss, sum held at 1", "default"),
     ("paper: paper-faithful", "paper"),
 ]
