@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
-
 import warnings
+from pathlib import Path
 
 warnings.filterwarnings("ignore", message=".*System theme detection.*")
 
