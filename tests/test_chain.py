@@ -111,3 +111,20 @@ def test_bad_chain_settings(bad):
 def test_chain_needs_an_integer_scale():
     with pytest.raises(SettingsError, match="integer scale"):
         ChainStatistics.from_kernels(make_gallery(GALLERY), 2.5, 7, SMALL)
+
+
+def test_widefield_gallery_filter_beats_bicubic_on_widefield_blur():
+    from napari_nssr import upsample_bicubic
+    from napari_nssr.degrade import blur_subsample
+    from napari_nssr.kernels import GallerySettings, widefield_psf
+    from napari_nssr.metrics import psnr_y
+    from napari_nssr.samples import degraded_sample
+    from napari_nssr.training import solve_closed_form
+
+    optics = GallerySettings(family="widefield", count=12, size=15, numerical_aperture=0.9, defocus_um=0.3)
+    model = solve_closed_form(optics, filter_size=11, chain=ChainSettings(image_size=64))
+    assert model.dc_gain == pytest.approx(1.0, abs=1e-6)
+    hr = degraded_sample("nuclei", 2, max_side=160).hr
+    lr = blur_subsample(hr, widefield_psf(optics, 0.15), 2).astype(np.float32)
+    ours = psnr_y(hr, super_resolve(lr, 2, model), 2)
+    assert ours > psnr_y(hr, upsample_bicubic(lr, 2), 2) + 0.5

@@ -56,6 +56,20 @@ def test_train_on_a_measured_psf(tmp_path):
     assert model.loss.ridge == 0.01 and model.noise_gain < 10
 
 
+def test_train_for_a_widefield_microscope(tmp_path):
+    out = tmp_path / "w.safetensors"
+    optics = ["--family", "widefield", "--na", "1.2", "--wavelength", "0.6", "--pixel-size", "0.08", "--defocus", "0.3"]
+    optics += ["--objective", "chain"]  # the exact optimum of the chain objective is reached in 300 steps
+    assert main(["train", "-o", str(out), *TINY_TRAIN, *optics]) == 0
+    gallery = load_model(out).gallery
+    assert gallery.family == "widefield" and gallery.numerical_aperture == 1.2 and gallery.wavelength_um == 0.6
+    assert gallery.pixel_um == 0.08 and gallery.defocus_um == 0.3
+    assert (
+        main(["train", "-o", str(tmp_path / "bad.safetensors"), *TINY_TRAIN, "--family", "widefield", "--na", "1.6"])
+        == 2
+    )
+
+
 def test_train_degradation_aware(tmp_path, capsys):
     out = tmp_path / "c.safetensors"
     args = ["--objective", "chain", "--family", "div2krk", "--gallery-scale", "2", "--noise", "0.01"]

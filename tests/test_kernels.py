@@ -126,3 +126,45 @@ def test_bad_user_kernels(bad, message):
 def test_missing_kernel_file(tmp_path):
     with pytest.raises(FileNotFoundError):
         load_kernels(tmp_path / "nope.tif")
+
+
+def _rms_width(k):
+    n = k.shape[0]
+    y, x = np.mgrid[:n, :n] - n // 2
+    return float(np.sqrt((k * (x**2 + y**2)).sum() / 2))
+
+
+def test_widefield_psfs_follow_the_optics():
+    from napari_nssr.kernels import widefield_psf
+
+    base = GallerySettings(family="widefield", size=21)
+    focus = widefield_psf(base)
+    assert focus.shape == (21, 21) and focus.sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(focus, focus[::-1, ::-1], atol=1e-6)  # centred and symmetric
+    assert focus.argmax() == 21 * 10 + 10
+    # defocus and a lower numerical aperture widen it; longer wavelengths too
+    assert _rms_width(widefield_psf(base, 0.8)) > _rms_width(focus)
+    from dataclasses import replace
+
+    assert _rms_width(widefield_psf(replace(base, numerical_aperture=0.8))) > _rms_width(focus)
+    assert _rms_width(widefield_psf(replace(base, wavelength_um=0.7))) > _rms_width(focus)
+    gallery = make_gallery(replace(base, count=6, size=15, defocus_um=1.0))
+    assert gallery.shape == (6, 15, 15) and np.allclose(gallery.sum(axis=(1, 2)), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("numerical_aperture", 1.6, "numerical_aperture"),
+        ("numerical_aperture", 0.0, "numerical_aperture"),
+        ("wavelength_um", 520.0, "wavelength_um"),
+        ("pixel_um", 0.0, "pixel_um"),
+        ("defocus_um", -1.0, "defocus_um"),
+        ("immersion_index", 0.5, "immersion_index"),
+    ],
+)
+def test_widefield_settings_are_validated(field, value, message):
+    from dataclasses import replace
+
+    with pytest.raises(SettingsError, match=message):
+        replace(GallerySettings(family="widefield"), **{field: value}).validate()

@@ -296,3 +296,21 @@ def test_blind_mode_records_its_estimate(viewer, sr_widget, qtbot):
     finish(qtbot, sr_widget.task, sr_widget.run())
     out = viewer.layers["astronaut x2 degraded x2 (NSSR)"]
     assert out.metadata["nssr"]["model"].startswith("blind-x2 (blur ")
+
+
+def test_widefield_optics_fields_reach_the_gallery(model_widget):
+    model_widget.source.value = "train"
+    model_widget.family.value = "widefield"
+    assert not model_widget.optics.native.isHidden() and model_widget.psf_path.native.isHidden()
+    model_widget.numerical_aperture.value, model_widget.wavelength.value = 1.3, 0.585
+    model_widget.pixel_size.value, model_widget.defocus.value = 0.065, 0.4
+    gallery, *_ = model_widget.settings()
+    assert gallery.family == "widefield"
+    assert (gallery.numerical_aperture, gallery.wavelength_um, gallery.pixel_um, gallery.defocus_um) == (
+        1.3,
+        0.585,
+        0.065,
+        0.4,
+    )
+    model_widget.numerical_aperture.value = 1.9  # above the immersion index: refused with a message
+    assert model_widget.train() is None and "numerical_aperture" in model_widget.train_task.status.value

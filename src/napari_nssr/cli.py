@@ -28,7 +28,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         help="optimiser recipe: ours (converges) or the paper's lr 0.1 / batch 32 (diverges)",
     )
     g = p.add_argument_group("gallery")
-    g.add_argument("--family", help="kernel family (anisotropic_gaussian, isotropic_gaussian, div2krk, file)")
+    g.add_argument(
+        "--family", help="kernel family (anisotropic_gaussian, isotropic_gaussian, div2krk, widefield, file)"
+    )
     g.add_argument("--kernels", help="image or .npy file with your own kernel(s)/PSF (sets --family file)")
     g.add_argument("--count", type=int)
     g.add_argument("--size", type=int, help="kernel side in pixels (odd)")
@@ -37,6 +39,12 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--sigma-is", choices=["std", "variance"])
     g.add_argument("--gallery-scale", type=float, help="scale factor for the div2krk family")
     g.add_argument("--seed", type=int)
+    o = p.add_argument_group("widefield optics (--family widefield)")
+    o.add_argument("--na", type=float, help="numerical aperture (default 1.4)")
+    o.add_argument("--wavelength", type=float, help="emission wavelength in microns (default 0.52)")
+    o.add_argument("--pixel-size", type=float, help="output pixel size in the sample, microns (default 0.05)")
+    o.add_argument("--immersion-index", type=float, help="refractive index of the immersion medium (default 1.515)")
+    o.add_argument("--defocus", type=float, help="focus drawn within +-this many microns (default 0.5)")
     a = p.add_argument_group("architecture")
     a.add_argument("--depth", type=int)
     a.add_argument("--width", type=int)
@@ -87,6 +95,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
             sigma_is=args.sigma_is,
             scale=args.gallery_scale,
             seed=args.seed,
+            numerical_aperture=args.na,
+            wavelength_um=args.wavelength,
+            pixel_um=args.pixel_size,
+            immersion_index=args.immersion_index,
+            defocus_um=args.defocus,
         ),
     )
     if args.kernels:

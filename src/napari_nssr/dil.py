@@ -126,7 +126,8 @@ def closed_form_filter(
     The loss is a convex quadratic plus absolute values of linear terms (one pair per kernel).
     Iteratively reweighted least squares replaces each ``|r|`` by ``r^2 / |r_prev|``, so every
     step is one closed-form linear solve of size ``size**2`` (plus a Lagrange multiplier when
-    the sum is held at 1); it converges to the convex optimum in a few dozen solves.
+    the sum is held at 1); it converges to the convex optimum in a few dozen solves. The best
+    iterate is returned: with tiny residuals the reweighting can become ill-conditioned and jump.
     """
     settings = settings or DILLossSettings()
     stats = stats.to("cpu")
@@ -136,6 +137,8 @@ def closed_form_filter(
     target = c_rows.mean(dim=0)
     w = torch.zeros(n_taps, dtype=torch.float64)
     w[n_taps // 2] = 1.0
+    # IRLS can jump once a residual is ~0 and its weight explodes: keep the best iterate seen
+    best, best_loss = w, float(stats.loss(w.reshape(stats.size, stats.size), settings))
     for it in range(iterations):
         # smoothing shrinks geometrically so early steps stay well conditioned
         eps = max(1e-10, 1e-2 * 0.7**it)
@@ -150,7 +153,13 @@ def closed_form_filter(
             lhs = torch.cat([torch.cat([lhs, ones], 1), torch.cat([ones.T, zero], 1)])
             rhs = torch.cat([rhs, torch.ones(1, dtype=torch.float64)])
         w = torch.linalg.solve(lhs, rhs)[:n_taps]
-    h = w.reshape(stats.size, stats.size)
+        candidate = w.reshape(stats.size, stats.size)
+        if settings.hold_sum_at_one:
+            candidate = project_sum_to_one(candidate)
+        loss = float(stats.loss(candidate, settings))
+        if loss < best_loss:
+            best, best_loss = w, loss
+    h = best.reshape(stats.size, stats.size)
     if settings.hold_sum_at_one:
         h = project_sum_to_one(h)  # remove the solver's round-off from the constraint
     return h

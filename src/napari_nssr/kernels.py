@@ -29,7 +29,10 @@ class GallerySettings:
     ``sigma_min``/``sigma_max`` bound the two principal widths of a Gaussian; ``sigma_is``
     says whether they are standard deviations (``"std"``) or variances (``"variance"``), which
     the paper leaves open. ``scale`` and ``noise`` only matter to the ``div2krk`` family,
-    ``kernel_path`` only to ``file``.
+    ``kernel_path`` only to ``file``. The optics fields only matter to ``widefield``: a widefield
+    microscope's PSF (``psfmodels``' vectorial model) for the numerical aperture, emission
+    wavelength and immersion index, sampled at ``pixel_um`` (the *output* pixel size in the
+    sample), with the focus drawn uniformly within ``defocus_um`` of the object.
     """
 
     family: str = "anisotropic_gaussian"
@@ -42,6 +45,11 @@ class GallerySettings:
     scale: float = 2.0
     noise: float = 0.4
     kernel_path: str | None = None
+    numerical_aperture: float = 1.4
+    wavelength_um: float = 0.52
+    pixel_um: float = 0.05
+    immersion_index: float = 1.515
+    defocus_um: float = 0.5
 
     def validate(self) -> None:
         """Raise :class:`SettingsError` if any value is unusable."""
@@ -61,6 +69,19 @@ class GallerySettings:
             raise SettingsError(f"noise must be in [0, 1), got {self.noise!r}")
         if self.family == "file" and not self.kernel_path:
             raise SettingsError("the 'file' kernel family needs kernel_path")
+        if not (1.0 <= self.immersion_index <= 2.0):
+            raise SettingsError(f"immersion_index must be in [1, 2], got {self.immersion_index!r}")
+        if not (0 < self.numerical_aperture < self.immersion_index):
+            raise SettingsError(
+                f"numerical_aperture must be in (0, immersion_index={self.immersion_index:g}), "
+                f"got {self.numerical_aperture!r}"
+            )
+        if not (0.2 <= self.wavelength_um <= 2.0):
+            raise SettingsError(f"wavelength_um must be in [0.2, 2] (microns), got {self.wavelength_um!r}")
+        if not (0.001 <= self.pixel_um <= 10.0):
+            raise SettingsError(f"pixel_um must be in [0.001, 10] (microns), got {self.pixel_um!r}")
+        if not (0 <= self.defocus_um <= 50):
+            raise SettingsError(f"defocus_um must be in [0, 50] (microns), got {self.defocus_um!r}")
 
 
 def kernel_family(name: str) -> Callable[[KernelFamily], KernelFamily]:
@@ -163,6 +184,31 @@ def _div2krk(settings: GallerySettings, rng: np.random.Generator) -> np.ndarray:
 def _from_file(settings: GallerySettings, rng: np.random.Generator) -> np.ndarray:
     """Kernel(s) from an image or ``.npy`` file: one 2D kernel or a ``(n, h, w)`` stack."""
     return load_kernels(settings.kernel_path, size=settings.size)  # type: ignore[arg-type]
+
+
+@kernel_family("widefield")
+def _widefield(settings: GallerySettings, rng: np.random.Generator) -> np.ndarray:
+    """Widefield PSFs (vectorial model, psfmodels) with the focus ~ U[-defocus, +defocus]."""
+    return np.stack(
+        [widefield_psf(settings, z) for z in rng.uniform(-settings.defocus_um, settings.defocus_um, settings.count)]
+    )
+
+
+def widefield_psf(settings: GallerySettings, defocus_um: float = 0.0) -> np.ndarray:
+    """One in-plane widefield PSF at ``defocus_um`` from focus, ``settings.size`` pixels of
+    ``settings.pixel_um``, summing to 1 (Aguet et al.'s vectorial model via ``psfmodels``)."""
+    import psfmodels
+
+    params = {
+        "NA": settings.numerical_aperture,
+        "ni": settings.immersion_index,
+        "ni0": settings.immersion_index,
+        "ns": settings.immersion_index,  # index-matched sample: defocus without spherical aberration
+    }
+    psf = psfmodels.vectorial_psf(
+        zv=[float(defocus_um)], nx=settings.size, dxy=settings.pixel_um, wvl=settings.wavelength_um, params=params
+    )[0]
+    return psf / psf.sum()
 
 
 def div2krk_kernel(

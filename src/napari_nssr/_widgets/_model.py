@@ -101,6 +101,14 @@ class ModelWidget(Container):
         self.psf_path = FileEdit(
             label="PSF / kernel file", mode="r", tooltip="image or .npy; used by the 'file' family"
         )
+        self.numerical_aperture = precise_box("Numerical aperture", 0.05, 1.95, 0.05, decimals=3)
+        self.wavelength = precise_box("Emission wavelength (um)", 0.2, 2.0, 0.01, decimals=3)
+        self.pixel_size = precise_box("Output pixel size (um)", 0.001, 10.0, 0.005, decimals=4)
+        self.immersion_index = precise_box("Immersion index", 1.0, 2.0, 0.01, decimals=3)
+        self.defocus = precise_box("Defocus range +- (um)", 0.0, 50.0, 0.1, decimals=3)
+        self.optics = Container(
+            widgets=[self.numerical_aperture, self.wavelength, self.pixel_size, self.immersion_index, self.defocus]
+        )
         self.seed = SpinBox(label="Seed", min=0, max=2**31 - 1)
         self.objective = ComboBox(
             label="Objective",
@@ -123,6 +131,7 @@ class ModelWidget(Container):
                 self.sigma_is,
                 self.kernel_scale,
                 self.psf_path,
+                self.optics,
                 self.seed,
                 self.objective,
                 self.hold_sum,
@@ -154,6 +163,7 @@ class ModelWidget(Container):
             ]
         )
         self.source.changed.connect(self._show_source)
+        self.family.changed.connect(self._show_family_fields)
         self.preset.changed.connect(self.apply_preset)
         self.load_button.changed.connect(self.load)
         self.train_task.run_button.changed.connect(self.train)
@@ -161,12 +171,17 @@ class ModelWidget(Container):
         self.save_button.changed.connect(self.save)
         self.apply_preset(self.preset.value)
         self._show_source(self.source.value)
+        self._show_family_fields(self.family.value)
 
     def _show_source(self, source: str) -> None:
         self.load_box.visible = source != "train"
         self.bundled.visible = source == "bundled"
         self.path.visible = source == "file"
         self.train_box.visible = source == "train"
+
+    def _show_family_fields(self, family: str) -> None:
+        self.psf_path.visible = family == "file"
+        self.optics.visible = family == "widefield"
 
     def apply_preset(self, name: str) -> None:
         """Fill the training fields from a bundled model's preset."""
@@ -175,6 +190,9 @@ class ModelWidget(Container):
         self.family.value, self.count.value, self.size.value = g.family, g.count, g.size
         self.sigma_min.value, self.sigma_max.value, self.sigma_is.value = g.sigma_min, g.sigma_max, g.sigma_is
         self.kernel_scale.value, self.seed.value = g.scale, g.seed
+        self.numerical_aperture.value, self.wavelength.value = g.numerical_aperture, g.wavelength_um
+        self.pixel_size.value, self.immersion_index.value = g.pixel_um, g.immersion_index
+        self.defocus.value = g.defocus_um
         self.objective.value = "identity" if preset.chain is None else "chain"
         self.hold_sum.value = preset.loss.hold_sum_at_one
         self.epochs.value, self.learning_rate.value = t.epochs, t.learning_rate
@@ -194,6 +212,11 @@ class ModelWidget(Container):
             seed=int(self.seed.value),
             scale=float(self.kernel_scale.value),
             kernel_path=psf,
+            numerical_aperture=float(self.numerical_aperture.value),
+            wavelength_um=float(self.wavelength.value),
+            pixel_um=float(self.pixel_size.value),
+            immersion_index=float(self.immersion_index.value),
+            defocus_um=float(self.defocus.value),
         )
         preset = PRESETS[self.preset.value]
         train = replace(preset.train, epochs=int(self.epochs.value), learning_rate=float(self.learning_rate.value))
