@@ -94,3 +94,22 @@ def test_gaussian_kernel_reference():
     # the gallery the blind solve draws from uses the same Gaussian as the rest of the library
     k = gaussian_kernel(21, 1.5, 1.5)
     assert k.sum() == pytest.approx(1.0)
+
+
+def test_blind_is_the_default_mode():
+    lr = degraded_sample("astronaut", 2, max_side=96).lr
+    np.testing.assert_array_equal(super_resolve(lr, 2), super_resolve(lr, 2, "blind"))
+    assert not np.array_equal(super_resolve(lr, 2), super_resolve(lr, 2, "default"))
+
+
+def test_hedged_gallery_stays_within_the_estimate():
+    from napari_nssr.blind import GALLERY_MIN, HEDGE, hedged_gallery, rms_width
+
+    for sigma in (0.4, 1.5, 3.0):
+        kernels = hedged_gallery(2, sigma)
+        assert len(kernels) >= GALLERY_MIN
+        widths = [rms_width(k) for k in kernels]
+        # never wider than the estimate: that is what would over-sharpen
+        assert max(widths) <= HEDGE[1] * sigma * 1.02
+        if sigma >= 1.0:  # (below that, pixel sampling shrinks the round Gaussians' measured width)
+            assert min(widths) >= HEDGE[0] * sigma * 0.98

@@ -154,8 +154,9 @@ def _add_apply(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "-m",
         "--model",
-        default="default",
-        help="bundled model (default, paper, chain, chain-xN), 'blind' (per-image estimate) or model file",
+        default="blind",
+        help="'blind' (default: solved per image for its own blur and noise), a bundled model "
+        "(default, paper, chain, chain-xN) or a model file",
     )
     p.add_argument("--strength", type=float, default=1.0, help="0 = bicubic, 1 = full inverse filter (default 1)")
     p.add_argument("-o", "--out-dir", help="folder for results (default: next to each input)")

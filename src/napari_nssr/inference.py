@@ -25,6 +25,7 @@ from .resample import AxisPlan, output_shape, resample_axis
 
 MAX_STRENGTH = 4.0
 MAX_SCALE = 16.0
+DEFAULT_MODE = BLIND  # what model=None means: robust to noise and to blurs of unknown kind
 MAX_OUTPUT_BYTES = 8 * 2**30  # refuse in-memory results above this; dask input stays lazy
 
 
@@ -83,6 +84,8 @@ def _check_image(image: Any) -> None:
 
 def _resolve_model(model: NSSRModel | str | Any, scale: tuple[float, float], image: Any, rgb: bool | None) -> NSSRModel:
     mean_scale = math.sqrt(scale[0] * scale[1])
+    if model is None:
+        model = DEFAULT_MODE
     if isinstance(model, str) and model == BLIND:
         return blind_model(image, mean_scale, rgb)
     return model_for_scale(model, mean_scale)
@@ -220,9 +223,10 @@ def super_resolve(
 
     Output shape is ``round(H * s) x round(W * s)`` on the last two spatial axes (before the
     channel axis for RGB), pixel-centre aligned with the input; other axes are kept. ``model`` is
-    an :class:`NSSRModel`, a bundled model name or a file path (``None``: the default model); the
-    per-scale family ``"chain"`` picks the bundled degradation-aware model nearest to ``scale``,
-    and ``"blind"`` solves a filter for the image's own estimated blur and noise (``blind.py``).
+    an :class:`NSSRModel`, a bundled model name or a file path. ``None`` (the default) and
+    ``"blind"`` solve a filter for the image's own estimated blur and noise (``blind.py``); the
+    per-scale family ``"chain"`` picks the bundled degradation-aware model nearest to ``scale``;
+    ``"paper"`` is the paper-faithful model and ``"default"`` the paper's loss with the sum held at 1.
     ``strength`` blends from plain bicubic (0) to the full inverse filter (1) and beyond.
     The result has the input's dtype (integers rounded and clipped). A dask array input gives a
     lazy dask array, computed plane by plane. The input is never modified.
