@@ -9,7 +9,7 @@ from napari_nssr import super_resolve, upsample_bicubic
 from napari_nssr.blind import MIN_NOISE, blind_model, estimate_blur
 from napari_nssr.chain import random_natural_image
 from napari_nssr.degrade import add_noise, blur_subsample
-from napari_nssr.kernels import div2krk_kernel, gaussian_kernel
+from napari_nssr.kernels import div2krk_kernel
 from napari_nssr.metrics import psnr_y
 from napari_nssr.model_file import model_for_scale
 from napari_nssr.samples import degraded_sample
@@ -88,12 +88,6 @@ def test_non_integer_scales_solve_at_the_nearest_integer(rng):
     assert blind_model(image, 2.4).name.startswith("blind-x2 ")
     assert blind_model(image, 2.6).name.startswith("blind-x3 ")
     assert super_resolve(image.astype(np.float32), 2.6, "blind").shape == (333, 333)
-
-
-def test_gaussian_kernel_reference():
-    # the gallery the blind solve draws from uses the same Gaussian as the rest of the library
-    k = gaussian_kernel(21, 1.5, 1.5)
-    assert k.sum() == pytest.approx(1.0)
 
 
 def test_blind_is_the_default_mode():

@@ -82,8 +82,13 @@ def _check_image(image: Any) -> None:
         )
 
 
-def _resolve_model(model: NSSRModel | str | Any, scale: tuple[float, float], image: Any, rgb: bool | None) -> NSSRModel:
-    mean_scale = math.sqrt(scale[0] * scale[1])
+def resolve_model(
+    model: NSSRModel | str | None, scale: float | tuple[float, float], image: Any, rgb: bool | None = None
+) -> NSSRModel:
+    """The filter ``super_resolve`` uses for ``image`` at ``scale``: ``None`` and ``"blind"`` solve
+    one for the image's own blur and noise; a family name such as ``"chain"`` picks its nearest scale."""
+    pair = _check_scale(scale)
+    mean_scale = math.sqrt(pair[0] * pair[1])
     if model is None:
         model = DEFAULT_MODE
     if isinstance(model, str) and model == BLIND:
@@ -183,7 +188,7 @@ def iter_super_resolve(
     dev = resolve_device(device)
     h = None
     if strength > 0:
-        h = blend_with_identity(_resolve_model(model, pair, image, layout.rgb).filter, strength).to(dev)
+        h = blend_with_identity(resolve_model(model, pair, image, layout.rgb).filter, strength).to(dev)
     rows, cols = (image.shape[a] for a in layout.spatial)
     plans = (AxisPlan.bicubic(rows, out_shape[layout.spatial[0]]), AxisPlan.bicubic(cols, out_shape[layout.spatial[1]]))
     result = np.empty(out_shape, dtype=dtype)
@@ -246,7 +251,7 @@ def super_resolve(
 def _super_resolve_dask(image: Any, scale: Any, model: Any, **kwargs: Any) -> Any:
     """Lazy super-resolution of a dask array: one block per plane (or RGB plane)."""
     layout, pair, out_shape = prepare(image, scale, kwargs["strength"], kwargs["rgb"])
-    resolved = _resolve_model(model, pair, image, layout.rgb) if kwargs["strength"] > 0 else None
+    resolved = resolve_model(model, pair, image, layout.rgb) if kwargs["strength"] > 0 else None
     whole = {a: -1 for a in layout.spatial}
     if layout.rgb:
         whole[image.ndim - 1] = -1

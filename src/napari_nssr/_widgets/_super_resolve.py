@@ -13,11 +13,18 @@ from napari.layers import Image
 from napari.utils.notifications import show_warning
 from napari.utils.transforms import Affine
 
-from ..blind import BLIND, blind_model
 from ..devices import available_devices
-from ..inference import MAX_SCALE, MAX_STRENGTH, iter_super_resolve, prepare, super_resolve, upsample_bicubic
+from ..inference import (
+    MAX_SCALE,
+    MAX_STRENGTH,
+    iter_super_resolve,
+    prepare,
+    resolve_model,
+    super_resolve,
+    upsample_bicubic,
+)
 from ..metrics import compare_to_reference
-from ..model_file import NSSRModel, model_for_scale
+from ..model_file import NSSRModel
 from ..overlay import overlay_geometry
 from ._lifetime import connect_while_alive
 from ._session import SESSION_MODELS, model_choices
@@ -128,10 +135,7 @@ def run_jobs(jobs: list[Job], model: NSSRModel | str, device: str) -> Generator[
     """Worker body: super-resolve each job, yielding :class:`Step` progress and each :class:`JobDone`."""
     n = len(jobs)
     for i, job in enumerate(jobs):
-        resolved = None
-        if job.strength > 0:
-            blind = model == BLIND
-            resolved = blind_model(job.data, job.scale, job.rgb) if blind else model_for_scale(model, job.scale)
+        resolved = resolve_model(model, job.scale, job.data, job.rgb) if job.strength > 0 else None
         label = f"{job.source} x{job.scale:g}"
         yield Step(i / n, f"{label}: starting")
         if isinstance(job.data, da.Array):  # stays lazy: computed plane by plane as napari draws it
