@@ -21,7 +21,7 @@ import numpy as np
 
 from .blur_estimate import MIN_NOISE, BlurEstimate, estimate_blur
 from .chain import ChainSettings, ChainStatistics
-from .kernels import GallerySettings, gaussian_from_covariance
+from .kernels import GallerySettings, gaussian_kernel
 from .model_file import NSSRModel, model_for_scale
 
 __all__ = ["BLIND", "MIN_NOISE", "BlurEstimate", "blind_model", "estimate_blur", "hedged_gallery"]
@@ -31,6 +31,7 @@ HEDGE = (0.6, 1.0)  # gallery widths as fractions of the estimated widths
 HEDGE_STEPS = 7
 WIDEST_VARIANCE_PER_SCALE = 2.5  # the DIV2KRK family's widest blur: variance 2.5 s (HR pixels squared)
 KERNEL_SIZE = 21
+MIN_STD = 0.2  # HR pixels: narrower Gaussians do not sample as kernels any more
 MIN_SIDE = 32  # smaller images fall back to the universal degradation-aware model
 WIDTH_STEP = 0.05  # HR pixels: estimates are quantised so that similar images share one solve
 ANGLE_STEP = 5.0  # degrees
@@ -55,12 +56,10 @@ def hedged_gallery(scale: int, major: float, minor: float, angle: float) -> np.n
     std), capped at the DIV2KRK family's widest blur and scaled by ``HEDGE[0]`` to ``HEDGE[1]``."""
     widest = math.sqrt(WIDEST_VARIANCE_PER_SCALE * scale)
     major, minor = min(major, widest), min(minor, widest)
-    c, s = math.cos(angle), math.sin(angle)
-    kernels = []
-    for fraction in np.linspace(HEDGE[0], HEDGE[1], HEDGE_STEPS):
-        a, b = (fraction * major) ** 2, (fraction * minor) ** 2
-        covariance = (a * c * c + b * s * s, (a - b) * c * s, a * s * s + b * c * c)
-        kernels.append(gaussian_from_covariance(KERNEL_SIZE, covariance))
+    kernels = [
+        gaussian_kernel(KERNEL_SIZE, max(f * major, MIN_STD), max(f * minor, MIN_STD), angle)
+        for f in np.linspace(HEDGE[0], HEDGE[1], HEDGE_STEPS)
+    ]
     return np.stack(kernels)
 
 
@@ -95,7 +94,7 @@ def _solved(scale: int, major: float, minor: float, angle_deg: float, noise: flo
 def _quantised(estimate: BlurEstimate, scale: int) -> tuple[float, float, float, float]:
     """HR-pixel widths, angle (degrees) and noise rounded so that near-identical estimates share a solve."""
     major, minor, angle = estimate.axes
-    major, minor = (max(0.2, round(w * scale / WIDTH_STEP) * WIDTH_STEP) for w in (major, minor))
+    major, minor = (max(MIN_STD, round(w * scale / WIDTH_STEP) * WIDTH_STEP) for w in (major, minor))
     angle_deg = round(math.degrees(angle) / ANGLE_STEP) * ANGLE_STEP % 180.0
     if math.isclose(major, minor):
         angle_deg = 0.0  # a round blur has no direction

@@ -131,19 +131,6 @@ def gaussian_kernel(
     return k / k.sum()
 
 
-def gaussian_from_covariance(size: int, covariance: tuple[float, float, float], min_std: float = 0.2) -> np.ndarray:
-    """Gaussian kernel with covariance ``(c_xx, c_xy, c_yy)`` (x along columns, y along rows).
-
-    Principal standard deviations below ``min_std`` are raised to it, so a near-zero width
-    still samples as a proper (near-delta) kernel.
-    """
-    c_xx, c_xy, c_yy = covariance
-    values, vectors = np.linalg.eigh(np.array([[c_xx, c_xy], [c_xy, c_yy]], dtype=np.float64))
-    stds = np.sqrt(np.maximum(values, min_std**2))
-    major = vectors[:, 1]
-    return gaussian_kernel(size, float(stds[1]), float(stds[0]), math.atan2(major[1], major[0]))
-
-
 def disk_kernel(size: int, radius: float, oversample: int = 8) -> np.ndarray:
     """Uniform disk of ``radius`` pixels (defocus), anti-aliased by supersampling; sums to 1."""
     half = size // 2
