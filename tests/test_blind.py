@@ -78,9 +78,49 @@ def test_flat_tiny_and_bad_images(rng):
         model_for_scale("blind", 2)
 
 
-def test_images_too_small_to_estimate_fall_back_to_the_chain_model(rng):
-    assert blind_model(rng.random((20, 200)), 3).name == "chain-x3"
+def test_images_too_small_to_fit_get_the_family_filter_at_their_own_noise(rng):
+    smooth = ndimage.gaussian_filter(random_natural_image(128, 2.0, rng), 1.0, mode="wrap")[:24, :24]
+    clean, noisy = blind_model(smooth, 3), blind_model(smooth + rng.normal(0, 0.03, smooth.shape), 3)
+    assert clean.name.startswith("blind-x3 (blur unknown") and noisy.name.startswith("blind-x3 (blur unknown")
+    assert noisy.noise_gain < clean.noise_gain  # a fixed model would ignore the noise
+    assert noisy.training["blind"]["major_hr"] is None
     assert super_resolve(rng.random((12, 16)).astype(np.float32), 2, "blind").shape == (24, 32)
+
+
+@pytest.mark.parametrize("noise", [0.01, 0.03])
+def test_wavelet_noise_recovers_white_noise_on_a_small_image(noise, rng):
+    from napari_nssr.blind import wavelet_noise
+
+    clean = ndimage.gaussian_filter(random_natural_image(96, 2.0, rng), 1.5, mode="wrap")[:28, :28]
+    noisy = clean + rng.normal(0.0, noise, clean.shape)
+    assert wavelet_noise(noisy) == pytest.approx(noise * 0.25 / noisy.std(), rel=0.25)
+    assert wavelet_noise(np.full((20, 20), 0.5)) == MIN_NOISE
+    noisy[3, 4] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        wavelet_noise(noisy)
+
+
+def test_images_smooth_in_themselves_get_the_family_filter(rng):
+    from napari_nssr.blind import FAMILY_HEDGE, family_gallery, hedged_gallery, widest_blur
+
+    # a random scene seen through optics far wider than any DIV2KRK blur, then a mild DIV2KRK-like blur
+    hr = ndimage.gaussian_filter(random_natural_image(384, 2.0, rng), 4.0, mode="wrap")
+    lr = blur_subsample(hr, div2krk_kernel(21, 2, np.random.default_rng(5)), 2).astype(np.float32)
+    model = blind_model(lr, 2)
+    assert model.name.startswith("blind-x2 (blur unknown")
+    np.testing.assert_array_equal(hedged_gallery(2, 9.0, 8.0, 0.3), family_gallery(2))
+    widths = [np.sqrt((k * (np.arange(21) - 10) ** 2).sum(1).sum()) for k in family_gallery(2)]
+    assert widths[0] == pytest.approx(FAMILY_HEDGE[0] * widest_blur(2), rel=0.03)
+    assert widths[-1] == pytest.approx(FAMILY_HEDGE[1] * widest_blur(2), rel=0.03)
+    # the family filter holds back against the filter for the (capped) estimate, and still gains
+    from napari_nssr.chain import ChainSettings, ChainStatistics
+    from napari_nssr.model_file import NSSRModel
+
+    capped = hedged_gallery(2, widest_blur(2), widest_blur(2), 0.0)
+    h = ChainStatistics.from_kernels(capped, 2, 11, ChainSettings(noise=MIN_NOISE)).optimum()
+    for_estimate = NSSRModel(filter=h.float(), name="capped", kind="closed_form")
+    assert model.noise_gain < 0.8 * for_estimate.noise_gain
+    assert psnr_y(hr, super_resolve(lr, 2, model), 2) > psnr_y(hr, upsample_bicubic(lr, 2), 2) + 0.5
 
 
 def test_non_integer_scales_solve_at_the_nearest_integer(rng):
@@ -97,7 +137,7 @@ def test_blind_is_the_default_mode():
 
 
 def test_hedged_gallery_stays_within_the_estimate_and_the_family():
-    from napari_nssr.blind import HEDGE, WIDEST_VARIANCE_PER_SCALE, hedged_gallery
+    from napari_nssr.blind import WIDEST_VARIANCE_PER_SCALE, hedge, hedged_gallery
 
     def principal_stds(kernel):
         n = kernel.shape[0]
@@ -106,12 +146,13 @@ def test_hedged_gallery_stays_within_the_estimate_and_the_family():
         return np.sqrt(np.linalg.eigvalsh(cov))[::-1]
 
     kernels = hedged_gallery(2, 2.0, 1.0, np.pi / 6)
+    low, high = hedge(2)
     stds = np.array([principal_stds(k) for k in kernels])
     # never wider than the estimate (what would over-sharpen), never narrower than the hedge
-    assert stds[:, 0].max() == pytest.approx(HEDGE[1] * 2.0, rel=0.03)
-    assert stds[:, 1].max() == pytest.approx(HEDGE[1] * 1.0, rel=0.03)
+    assert stds[:, 0].max() == pytest.approx(high * 2.0, rel=0.03)
+    assert stds[:, 1].max() == pytest.approx(high * 1.0, rel=0.03)
     # (pixel sampling widens a narrow Gaussian a little: hence the looser tolerance)
-    assert stds[:, 0].min() == pytest.approx(HEDGE[0] * 2.0, rel=0.08)
+    assert stds[:, 0].min() == pytest.approx(low * 2.0, rel=0.08)
     # the estimate's orientation is kept
     n = kernels.shape[1]
     y, x = np.mgrid[:n, :n] - n // 2
@@ -120,8 +161,8 @@ def test_hedged_gallery_stays_within_the_estimate_and_the_family():
     assert np.sqrt(spread_along) == pytest.approx(2.0, rel=0.03)
     # an estimate wider than any DIV2KRK kernel is capped at the family's widest
     widest = np.sqrt(WIDEST_VARIANCE_PER_SCALE * 2)
-    capped = hedged_gallery(2, 10.0, 10.0, 0.0)
-    assert principal_stds(capped[-1])[0] == pytest.approx(widest, rel=0.03)
+    capped = hedged_gallery(2, 10.0, 1.0, 0.0)
+    assert principal_stds(capped[-1]) == pytest.approx([widest, 1.0], rel=0.03)
 
 
 @pytest.mark.parametrize("angle", [0.0, np.pi / 4, 2.0])
