@@ -86,9 +86,9 @@ def hedged_gallery(scale: int, major: float, minor: float, angle: float) -> np.n
     """Gaussians with the estimated orientation and principal widths ``major``/``minor`` (HR pixels,
     std), capped at the DIV2KRK family's widest blur and scaled by ``hedge(scale)``; an estimate
     wider than the family in every direction gives :func:`family_gallery` instead."""
-    widest = widest_blur(scale)
-    if minor > SMOOTH_MARGIN * widest:
+    if blur_unknown(scale, minor):
         return family_gallery(scale)
+    widest = widest_blur(scale)
     major, minor = min(major, widest), min(minor, widest)
     kernels = [
         gaussian_kernel(KERNEL_SIZE, max(f * major, MIN_STD), max(f * minor, MIN_STD), angle)
@@ -100,6 +100,12 @@ def hedged_gallery(scale: int, major: float, minor: float, angle: float) -> np.n
 def widest_blur(scale: int) -> float:
     """Std (HR pixels) of the widest blur in the DIV2KRK family at ``scale``."""
     return math.sqrt(WIDEST_VARIANCE_PER_SCALE * scale)
+
+
+def blur_unknown(scale: int, minor: float) -> bool:
+    """Whether an estimate with minor width ``minor`` (HR pixels) is wider than the family in every
+    direction: the image's own smoothness, which hides its degradation blur."""
+    return minor > SMOOTH_MARGIN * widest_blur(scale)
 
 
 def family_gallery(scale: int) -> np.ndarray:
@@ -130,7 +136,7 @@ def _solved(scale: int, major: float, minor: float, angle_deg: float, noise: flo
     kernels = hedged_gallery(scale, major, minor, math.radians(angle_deg))
     chain = ChainSettings(noise=noise)
     h = ChainStatistics.from_kernels(kernels, scale, filter_size, chain).optimum()
-    unknown = minor > SMOOTH_MARGIN * widest_blur(scale)
+    unknown = blur_unknown(scale, minor)
     if unknown:
         blur = f"unknown, family up to {widest_blur(scale):.2f} px"
     else:
