@@ -161,8 +161,22 @@ def test_hedged_gallery_stays_within_the_estimate_and_the_family():
     assert np.sqrt(spread_along) == pytest.approx(2.0, rel=0.03)
     # an estimate wider than any DIV2KRK kernel is capped at the family's widest
     widest = np.sqrt(WIDEST_VARIANCE_PER_SCALE * 2)
-    capped = hedged_gallery(2, 10.0, 1.0, 0.0)
+    capped = hedged_gallery(2, 4.0, 1.0, 0.0)
     assert principal_stds(capped[-1]) == pytest.approx([widest, 1.0], rel=0.03)
+
+
+def test_estimates_wider_than_the_family_in_every_direction_or_in_area_are_unknown_blurs():
+    from napari_nssr.blind import AREA_MARGIN, SMOOTH_MARGIN, blur_unknown, hedge, widest_blur
+
+    w = widest_blur(4)
+    assert not blur_unknown(4, w, w)  # the family's widest blur itself
+    assert blur_unknown(4, 1.1 * SMOOTH_MARGIN * w, 1.01 * SMOOTH_MARGIN * w)
+    # cell at x4 under motion blur: narrower than the family across the motion, far wider along it
+    assert blur_unknown(4, 5.27, 3.06) and 3.06 < SMOOTH_MARGIN * w
+    assert not blur_unknown(4, 3.1, 2.2)  # a typical estimate for a DIV2KRK-blurred photo at x4
+    assert not blur_unknown(4, 1.1 * AREA_MARGIN * w, 0.8 * AREA_MARGIN * w)
+    # from x4 on the hedge is tighter, and larger scales keep x4's
+    assert hedge(2)[0] < hedge(3)[0] < hedge(4)[0] and hedge(8) == hedge(4)
 
 
 @pytest.mark.parametrize("angle", [0.0, np.pi / 4, 2.0])

@@ -60,6 +60,36 @@ def test_statistics_predict_the_pipeline_error(stats):
     assert errors / count == pytest.approx(expected, rel=1e-6)
 
 
+@pytest.mark.parametrize("scale, noise", [(2, 0.004), (3, 0.0), (4, 0.02)])
+def test_expected_statistics_agree_with_sampled_ones(scale, noise):
+    # many sampled images of one kernel converge to the exact expectation; the exact optimum is
+    # then as good as the sampled one under the sampled statistics
+    kernel = div2krk_kernel(21, scale, np.random.default_rng(scale))
+    settings = ChainSettings(noise=noise, seed=scale)
+    exact = ChainStatistics.expected(kernel[None], scale, 7, settings)
+    sampled = ChainStatistics.from_kernels(np.repeat(kernel[None], 60, 0), scale, 7, settings)
+    assert float((exact.gram - sampled.gram).abs().max()) < 0.03 * float(sampled.gram.abs().max())
+    assert float((exact.cross - sampled.cross).abs().max()) < 0.03 * float(sampled.cross.abs().max())
+    assert exact.energy == pytest.approx(sampled.energy, rel=0.03)
+    h_exact, h_sampled = exact.optimum(), sampled.optimum()
+    bicubic = float(sampled.loss(delta_filter(7, torch.float64)))
+    best = float(sampled.loss(h_sampled))
+    assert best < 0.9 * bicubic  # the case is one where the filter matters
+    assert float(sampled.loss(h_exact)) - best < 0.02 * (bicubic - best)
+    assert float(exact.loss(h_exact)) == pytest.approx(best, rel=0.05)
+
+
+def test_expected_statistics_are_deterministic_and_validated():
+    kernels = make_gallery(GALLERY)
+    a = ChainStatistics.expected(kernels, 2, 7, ChainSettings(seed=1))
+    b = ChainStatistics.expected(kernels, 2, 7, ChainSettings(seed=2))
+    assert torch.equal(a.gram, b.gram) and torch.equal(a.cross, b.cross)
+    with pytest.raises(SettingsError, match="integer scale"):
+        ChainStatistics.expected(kernels, 2.5, 7, ChainSettings())
+    with pytest.raises(SettingsError, match="noise"):
+        ChainStatistics.expected(kernels, 2, 7, ChainSettings(noise=-1.0))
+
+
 def test_trained_network_agrees_with_closed_form():
     closed = solve_closed_form(GALLERY, DILLossSettings(), filter_size=7, chain=SMALL)
     trained = train_model(

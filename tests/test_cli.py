@@ -142,6 +142,17 @@ def test_bench_runs_and_writes_markdown(tmp_path, capsys):
     assert "s / output Mpx" in out
 
 
+def test_bench_held_out_set_runs_offline_on_images_outside_the_main_set(capsys):
+    from napari_nssr.bench import IMAGE_SETS
+
+    assert not set(IMAGE_SETS["held-out"]) & set(IMAGE_SETS["all"])
+    args = ["bench", "--images", "held-out", "--scales", "4", "--max-side", "48", "--no-blind", "--chain-model", ""]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    for name in IMAGE_SETS["held-out"]:
+        assert f" {name}: bicubic" in out
+
+
 def test_demo_writes_report_and_pictures(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "-o", str(out)]) == 0

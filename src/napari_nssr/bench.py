@@ -23,7 +23,9 @@ from .model_file import NSSRModel, model_for_scale
 PHOTOS = ["astronaut", "camera", "chelsea", "coffee", "rocket", "brick", "grass", "gravel", "motorcycle_left"]
 MICROSCOPY = ["cell", "immunohistochemistry", "microaneurysms", "retina"]
 ASTRONOMY = ["hubble_deep_field", "moon"]
-IMAGE_SETS = {"photos": PHOTOS, "all": PHOTOS + MICROSCOPY + ASTRONOMY}
+# never used to choose the blind mode's settings: a check that they were not fitted to "all"
+HELD_OUT = ["coins", "clock", "page", "text"]
+IMAGE_SETS = {"photos": PHOTOS, "all": PHOTOS + MICROSCOPY + ASTRONOMY, "held-out": HELD_OUT}
 
 Method = Callable[[np.ndarray, int], np.ndarray]
 Degradation = Callable[[np.ndarray, int, np.random.Generator], np.ndarray]

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from ._config import SettingsError, is_finite_number
-from .degrade import blur_subsample
+from .degrade import blur_subsample, sampling_kernel
 from .dil import project_sum_to_one
 
 
@@ -53,12 +53,52 @@ class ChainSettings:
             raise SettingsError(f"image_size must be an integer in 48..1024, got {self.image_size!r}")
 
 
+EXPECTED_GRID = 240  # periodic grid of ChainStatistics.expected: a multiple of 2..6 and 8
+
+
+def _prior_amplitude(fy: np.ndarray, fx: np.ndarray, size: int, alpha: float) -> np.ndarray:
+    # the 1/size floor keeps the DC term finite
+    return (fy**2 + fx**2 + (1.0 / size) ** 2) ** (-alpha / 4)
+
+
+def _prior_power(n: int, settings: ChainSettings) -> np.ndarray:
+    """Power per frequency on an ``n x n`` grid of the prior of :func:`random_natural_image`
+    (scaled as on its own ``image_size`` grid: variance 0.0625 there), without the mean."""
+    size = settings.image_size
+    own = _prior_amplitude(np.fft.fftfreq(size)[:, None], np.fft.fftfreq(size)[None, :], size, settings.alpha) ** 2
+    own[0, 0] = 0.0
+    power = _prior_amplitude(np.fft.fftfreq(n)[:, None], np.fft.fftfreq(n)[None, :], size, settings.alpha) ** 2
+    power[0, 0] = 0.0
+    return power * (0.0625 / own.mean())
+
+
+def _on_grid(kernel: np.ndarray, n: int) -> np.ndarray:
+    """An odd-sided centred ``kernel`` placed on an ``n x n`` periodic grid with its centre at (0, 0)."""
+    grid = np.zeros((n, n))
+    c0, c1 = kernel.shape[0] // 2, kernel.shape[1] // 2
+    rows = (np.arange(kernel.shape[0]) - c0) % n
+    cols = (np.arange(kernel.shape[1]) - c1) % n
+    grid[np.ix_(rows, cols)] = kernel
+    return grid
+
+
+def _upsampler_response(scale: int) -> np.ndarray:
+    """The bicubic upsampler's output for one low-resolution pixel ``j``, centred on HR pixel ``s*j``
+    (odd side), where :func:`blur_subsample` takes that pixel's sample."""
+    from .inference import upsample_bicubic
+
+    side = 9  # bicubic reaches 2 LR pixels each way: the delta's response stays clear of the borders
+    delta = np.zeros((side, side), dtype=np.float32)
+    delta[side // 2, side // 2] = 1.0
+    up = np.asarray(upsample_bicubic(delta, scale), dtype=np.float64)
+    centre = scale * (side // 2)
+    reach = 3 * scale
+    return up[centre - reach : centre + reach + 1, centre - reach : centre + reach + 1]
+
+
 def random_natural_image(size: int, alpha: float, rng: np.random.Generator) -> np.ndarray:
     """A ``size x size`` Gaussian random field with power spectrum ``~ 1/f^alpha``, mean 0.5, std 0.25."""
-    fy = np.fft.fftfreq(size)[:, None]
-    fx = np.fft.fftfreq(size)[None, :]
-    # the 1/size floor keeps the DC term finite
-    amplitude = (fy**2 + fx**2 + (1.0 / size) ** 2) ** (-alpha / 4)
+    amplitude = _prior_amplitude(np.fft.fftfreq(size)[:, None], np.fft.fftfreq(size)[None, :], size, alpha)
     field = np.real(np.fft.ifft2(np.fft.fft2(rng.standard_normal((size, size))) * amplitude))
     return 0.5 + 0.25 * (field - field.mean()) / field.std()
 
@@ -115,6 +155,55 @@ class ChainStatistics:
             energy += float(target @ target)
             count += target.numel()
         return cls(size, gram / count, cross / count, energy / count, hold_sum, settings.ridge)
+
+    @classmethod
+    def expected(
+        cls, kernels: np.ndarray, scale: int, size: int, settings: ChainSettings, hold_sum: bool = True
+    ) -> ChainStatistics:
+        """The statistics as exact expectations over the prior (no sampled images), on a periodic grid.
+
+        :meth:`from_kernels` draws one image per kernel, so a small gallery gives a filter that
+        varies with the seed. Here the spectrum of the upsampled image is summed over the
+        subsampling aliases instead: ``S_u = |B|^2 (sum_m |K(f_m)|^2 P(f_m) / s^4 + noise^2 / s^2)``
+        and ``S_ux = B K P / s^2``, with ``B`` the upsampler's response to one low-resolution
+        pixel. Border effects are left out; away from borders the two agree (tested).
+        """
+        settings.validate()
+        if float(scale) != int(scale) or not 2 <= int(scale) <= 8:
+            raise SettingsError(f"the degradation-aware objective needs an integer scale in 2..8, got {scale!r}")
+        scale = int(scale)
+        n = EXPECTED_GRID - EXPECTED_GRID % scale
+        power = _prior_power(n, settings)
+        upsampler = np.fft.fft2(_on_grid(_upsampler_response(scale), n))
+        spectrum = np.zeros((n, n))
+        cross = np.zeros((n, n), dtype=complex)
+        period = n // scale
+        for kernel in np.asarray(kernels, dtype=np.float64):
+            blur = np.fft.fft2(_on_grid(sampling_kernel(kernel, scale), n))
+            blurred = np.abs(blur) ** 2 * power
+            # subsampling folds every frequency f onto f + m/s (m on the s x s alias grid)
+            folded = blurred.reshape(scale, period, scale, period).sum(axis=(0, 2))
+            spectrum += np.tile(folded, (scale, scale)) / scale**4
+            cross += blur * power / scale**2
+        count = len(kernels)
+        spectrum = np.abs(upsampler) ** 2 * (spectrum / count + settings.noise**2 / scale**2)
+        autocorrelation = np.real(np.fft.ifft2(spectrum))
+        cross_correlation = np.real(np.fft.ifft2(upsampler * cross / count))
+        energy = float(power.mean())
+        # the images' mean 0.5 passes the chain unchanged (kernels and upsampler sum to 1)
+        offsets = np.stack(np.meshgrid(np.arange(size), np.arange(size), indexing="ij"), -1).reshape(-1, 2)
+        lags = offsets[:, None, :] - offsets[None, :, :]
+        gram = autocorrelation[lags[..., 0] % n, lags[..., 1] % n] + 0.25
+        r = size // 2
+        cross_vector = cross_correlation[(offsets[:, 0] - r) % n, (offsets[:, 1] - r) % n] + 0.25
+        return cls(
+            size,
+            torch.from_numpy(gram),
+            torch.from_numpy(cross_vector),
+            energy + 0.25,
+            hold_sum,
+            settings.ridge,
+        )
 
     def to(self, device: torch.device | str) -> ChainStatistics:
         """The same statistics on another device."""

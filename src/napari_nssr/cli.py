@@ -211,7 +211,9 @@ def _cmd_apply(args: argparse.Namespace) -> int:
 
 def _add_bench(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="DIV2KRK-protocol benchmark on scikit-image's bundled images")
-    p.add_argument("--images", default="all", help="'photos', 'all' or comma-separated sample names (default: all)")
+    p.add_argument(
+        "--images", default="all", help="'photos', 'all', 'held-out' or comma-separated sample names (default: all)"
+    )
     p.add_argument("--scales", type=int, nargs="+", default=[2, 3, 4])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-side", type=int, default=768, help="centre-crop images to this side")

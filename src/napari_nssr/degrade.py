@@ -13,6 +13,16 @@ from scipy import ndimage
 from .kernels import div2krk_kernel
 
 
+def sampling_kernel(kernel: np.ndarray, scale: int) -> np.ndarray:
+    """``kernel`` (centred, odd side) displaced by ``-(s - 1) / 2`` pixels and padded, so that keeping
+    every ``s``-th pixel of the convolution samples the blurred image at ``s*j + (s-1)/2``."""
+    offset = (scale - 1) / 2
+    k = np.pad(np.asarray(kernel, dtype=np.float64), int(np.ceil(offset)) + 1)
+    # convolution output at n is sum_m x[n - m] k[m]: moving the mass to -offset centres it on n + offset
+    k = ndimage.shift(k, (-offset, -offset), order=3, mode="constant")
+    return k / k.sum()
+
+
 def blur_subsample(hr: np.ndarray, kernel: np.ndarray, scale: int, rgb: bool | None = None) -> np.ndarray:
     """Convolve each plane of ``hr`` (float) with a *centred* ``kernel`` and keep every ``scale``-th pixel.
 
@@ -25,13 +35,7 @@ def blur_subsample(hr: np.ndarray, kernel: np.ndarray, scale: int, rgb: bool | N
     hr = np.asarray(hr, dtype=np.float64)
     if rgb is None:
         rgb = hr.ndim == 3 and hr.shape[-1] in (3, 4)
-    offset = (scale - 1) / 2
-    k = np.asarray(kernel, dtype=np.float64)
-    pad = int(np.ceil(offset)) + 1
-    k = np.pad(k, pad)
-    # convolution output at n is sum_m x[n - m] k[m]: moving the mass to -offset centres it on n + offset
-    k = ndimage.shift(k, (-offset, -offset), order=3, mode="constant")
-    k = k / k.sum()
+    k = sampling_kernel(kernel, scale)
     planes = np.moveaxis(hr, -1, 0) if rgb else hr[None]
     out = [ndimage.convolve(p, k, mode="reflect")[::scale, ::scale] for p in planes]
     lr = np.stack(out, axis=0)
