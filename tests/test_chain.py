@@ -88,6 +88,9 @@ def test_expected_statistics_are_deterministic_and_validated():
         ChainStatistics.expected(kernels, 2.5, 7, ChainSettings())
     with pytest.raises(SettingsError, match="noise"):
         ChainStatistics.expected(kernels, 2, 7, ChainSettings(noise=-1.0))
+    for bad in (kernels[:0], kernels[:, :-1, :-1], kernels[0]):
+        with pytest.raises(SettingsError, match="odd-sided kernels"):
+            ChainStatistics.expected(bad, 2, 7, ChainSettings())
 
 
 def test_trained_network_agrees_with_closed_form():

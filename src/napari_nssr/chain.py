@@ -172,13 +172,16 @@ class ChainStatistics:
         if float(scale) != int(scale) or not 2 <= int(scale) <= 8:
             raise SettingsError(f"the degradation-aware objective needs an integer scale in 2..8, got {scale!r}")
         scale = int(scale)
+        kernels = np.asarray(kernels, dtype=np.float64)
+        if kernels.ndim != 3 or len(kernels) == 0 or kernels.shape[1] % 2 == 0 or kernels.shape[2] % 2 == 0:
+            raise SettingsError(f"expected a non-empty stack of odd-sided kernels, got shape {kernels.shape}")
         n = EXPECTED_GRID - EXPECTED_GRID % scale
         power = _prior_power(n, settings)
         upsampler = np.fft.fft2(_on_grid(_upsampler_response(scale), n))
         spectrum = np.zeros((n, n))
         cross = np.zeros((n, n), dtype=complex)
         period = n // scale
-        for kernel in np.asarray(kernels, dtype=np.float64):
+        for kernel in kernels:
             blur = np.fft.fft2(_on_grid(sampling_kernel(kernel, scale), n))
             blurred = np.abs(blur) ** 2 * power
             # subsampling folds every frequency f onto f + m/s (m on the s x s alias grid)
