@@ -42,6 +42,7 @@ __all__ = [
     "MIN_NOISE",
     "BlurEstimate",
     "blind_model",
+    "blur_unknown",
     "estimate_blur",
     "family_gallery",
     "hedge",
@@ -92,8 +93,8 @@ def default_filter_size(scale: int) -> int:
 
 def hedged_gallery(scale: int, major: float, minor: float, angle: float) -> np.ndarray:
     """Gaussians with the estimated orientation and principal widths ``major``/``minor`` (HR pixels,
-    std), capped at the DIV2KRK family's widest blur and scaled by ``hedge(scale)``; an estimate
-    wider than the family in every direction gives :func:`family_gallery` instead."""
+    std), capped at the DIV2KRK family's widest blur and scaled by ``hedge(scale)``; an unknown
+    blur (:func:`blur_unknown`) gives :func:`family_gallery` instead."""
     if blur_unknown(scale, major, minor):
         return family_gallery(scale)
     widest = widest_blur(scale)

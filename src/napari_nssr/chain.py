@@ -56,6 +56,13 @@ class ChainSettings:
 EXPECTED_GRID = 240  # periodic grid of ChainStatistics.expected: a multiple of 2..6 and 8
 
 
+def _integer_scale(scale: float) -> int:
+    """``scale`` as an int, or a :class:`SettingsError` if it is not a whole number in 2..8."""
+    if float(scale) != int(scale) or not 2 <= int(scale) <= 8:
+        raise SettingsError(f"the degradation-aware objective needs an integer scale in 2..8, got {scale!r}")
+    return int(scale)
+
+
 def _prior_amplitude(fy: np.ndarray, fx: np.ndarray, size: int, alpha: float) -> np.ndarray:
     # the 1/size floor keeps the DC term finite
     return (fy**2 + fx**2 + (1.0 / size) ** 2) ** (-alpha / 4)
@@ -127,9 +134,7 @@ class ChainStatistics:
         from .inference import upsample_bicubic
 
         settings.validate()
-        if float(scale) != int(scale) or not 2 <= int(scale) <= 8:
-            raise SettingsError(f"the degradation-aware objective needs an integer scale in 2..8, got {scale!r}")
-        scale = int(scale)
+        scale = _integer_scale(scale)
         rng = np.random.default_rng(settings.seed)
         n = settings.image_size - settings.image_size % scale
         margin = max(12, 2 * scale)  # skip pixels whose blur or upsampling saw the border
@@ -169,9 +174,7 @@ class ChainStatistics:
         pixel. Border effects are left out; away from borders the two agree (tested).
         """
         settings.validate()
-        if float(scale) != int(scale) or not 2 <= int(scale) <= 8:
-            raise SettingsError(f"the degradation-aware objective needs an integer scale in 2..8, got {scale!r}")
-        scale = int(scale)
+        scale = _integer_scale(scale)
         kernels = np.asarray(kernels, dtype=np.float64)
         if kernels.ndim != 3 or len(kernels) == 0 or kernels.shape[1] % 2 == 0 or kernels.shape[2] % 2 == 0:
             raise SettingsError(f"expected a non-empty stack of odd-sided kernels, got shape {kernels.shape}")
