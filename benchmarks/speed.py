@@ -14,7 +14,9 @@ import numpy as np
 import torch
 
 from napari_nssr import LCNN, load_model, super_resolve, upsample_bicubic
-from napari_nssr.devices import resolve_device
+from napari_nssr.core.devices import resolve_device
+from napari_nssr.methods.blind.estimate import estimate_blur
+from napari_nssr.methods.blind.solve import DEFAULT_SETTINGS, default_filter_size, quantised, solved_model
 
 
 def median_seconds(fn, repeats: int) -> float:
@@ -37,7 +39,7 @@ def main() -> None:
     args = parser.parse_args()
     device = resolve_device(args.device)
     image = np.random.default_rng(0).random((args.size, args.size)).astype(np.float32)
-    model = load_model()
+    model = load_model("default")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {device}")
     for scale in (2, 4):
         mpx = (args.size * scale) ** 2 / 1e6
@@ -45,16 +47,14 @@ def main() -> None:
         sr = median_seconds(lambda s=scale: super_resolve(image, s, model, device=str(device)), args.repeats)
         print(f"x{scale}: output {mpx:.1f} Mpx  bicubic {bic / mpx:.3f} s/Mpx  NSSR (folded) {sr / mpx:.3f} s/Mpx")
     # blind mode: the per-image estimate (scales with pixels) and the filter solve (once per estimate)
-    from napari_nssr.blind import _quantised, _solved, default_filter_size, estimate_blur
-
     photo = np.asarray(__import__("skimage.data", fromlist=["camera"]).camera(), dtype=np.float32) / 255
     photo = np.tile(photo, (2, 2))[: args.size, : args.size]
     estimate = median_seconds(lambda: estimate_blur(photo), args.repeats)
-    found = _quantised(estimate_blur(photo), 2)
+    found = quantised(estimate_blur(photo), 2)
 
     def solve_uncached() -> None:
-        _solved.cache_clear()
-        _solved(2, *found, default_filter_size(2))
+        solved_model.cache_clear()
+        solved_model(2, *found, default_filter_size(2), DEFAULT_SETTINGS)
 
     solve = median_seconds(solve_uncached, args.repeats)
     per_mpx = estimate / (photo.size / 1e6)

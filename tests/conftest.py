@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from napari_nssr import GallerySettings, LCNNSettings, TrainSettings, train_model
-from napari_nssr.dil import DILLossSettings
+from napari_nssr.objectives.dil import DILLossSettings
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .samples import degraded_sample
+from .apps.samples import degraded_sample
 
 LayerData = tuple[Any, dict[str, Any], str]
 

@@ -8,31 +8,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from magicgui.widgets import (
-    CheckBox,
-    ComboBox,
-    Container,
-    FileEdit,
-    FloatSpinBox,
-    Label,
-    LineEdit,
-    PushButton,
-    RadioButtons,
-    SpinBox,
-)
+from magicgui.types import FileDialogMode
+from magicgui.widgets import ComboBox, Container, FileEdit, Label, LineEdit, PushButton, RadioButtons
 from magicgui.widgets import Image as ImageView
 from napari.utils.colormaps import ensure_colormap
 from napari.utils.notifications import show_error, show_info
 
-from ..chain import ChainSettings
-from ..devices import available_devices
-from ..diagnostics import kernel_mosaic
-from ..dil import DILLossSettings
-from ..kernels import GallerySettings, kernel_families, make_gallery
-from ..model import LCNNSettings
-from ..model_file import ModelFileError, NSSRModel, bundled_models, load_model, save_model
-from ..training import PRESETS, TrainProgress, TrainResult, TrainSettings, iter_train
+from ..core.devices import available_devices
+from ..core.diagnostics import kernel_mosaic
+from ..core.errors import NSSRError, SettingsError
+from ..core.kernels import GallerySettings, kernel_families, make_gallery
+from ..models.bundled import bundled_models, load_model
+from ..models.files import save_model
+from ..models.model import NSSRModel
+from ..networks.lcnn import LCNNSettings
+from ..objectives.chain import ChainSettings
+from ..objectives.dil import DILLossSettings
+from ..training.presets import PRESETS
+from ..training.trainer import TrainProgress, TrainResult, TrainSettings, iter_train
 from ._session import SESSION_MODELS
+from ._settings_form import SettingsForm
 from ._task import TaskControls
 
 if TYPE_CHECKING:
@@ -40,6 +35,15 @@ if TYPE_CHECKING:
 
 SHOWN_KERNELS = 4
 MODEL_SUFFIX = ".safetensors"
+# the gallery fields each kernel family uses (the others keep their values, hidden)
+COMMON_FIELDS = {"family", "count", "size", "seed"}
+FAMILY_FIELDS = {
+    "anisotropic_gaussian": {"sigma_min", "sigma_max", "sigma_is"},
+    "isotropic_gaussian": {"sigma_min", "sigma_max", "sigma_is"},
+    "div2krk": {"scale"},
+    "file": {"kernel_path"},
+    "widefield": {"numerical_aperture", "wavelength_um", "pixel_um", "immersion_index", "defocus_um"},
+}
 
 
 def colourise(values: np.ndarray, colormap: str, limit: float, zoom: int) -> np.ndarray:
@@ -50,30 +54,27 @@ def colourise(values: np.ndarray, colormap: str, limit: float, zoom: int) -> np.
     return np.kron(rgb, np.ones((zoom, zoom, 1), dtype=np.uint8))
 
 
-def precise_box(label: str, minimum: float, maximum: float, step: float, decimals: int) -> FloatSpinBox:
-    """A float spin box that keeps ``decimals`` places: Qt's default of 2 would round 0.175 to 0.17."""
-    box = FloatSpinBox(label=label, step=step)
-    box.native.setDecimals(decimals)
-    box.min, box.max = minimum, maximum
-    return box
-
-
 def sample_kernels(model: NSSRModel, count: int = SHOWN_KERNELS) -> np.ndarray:
     """A few kernels from the model's own gallery (the paper's gallery if that one cannot be drawn now)."""
     try:
         # a small fresh draw from the same family: drawing the whole gallery would stall the GUI
         gallery = make_gallery(replace(model.gallery, seed=model.gallery.seed + 1, count=min(model.gallery.count, 16)))
-    except (ValueError, OSError):  # e.g. a PSF file that has moved since training
+    except (NSSRError, OSError):  # e.g. a PSF file that has moved since training
         gallery = make_gallery(GallerySettings(count=count))
     picks = np.linspace(0, len(gallery) - 1, min(count, len(gallery))).round().astype(int)
     return gallery[picks]
 
 
 def train_steps(
-    gallery: GallerySettings, loss: DILLossSettings, train: TrainSettings, chain: ChainSettings | None, name: str
+    gallery: GallerySettings,
+    loss: DILLossSettings,
+    train: TrainSettings,
+    chain: ChainSettings | None,
+    name: str,
+    architecture: LCNNSettings | None = None,
 ) -> Generator[TrainProgress, None, TrainResult]:
     """Worker body: :func:`iter_train` with the widget's settings."""
-    return (yield from iter_train(gallery, LCNNSettings(), loss, train, name=name, chain=chain))
+    return (yield from iter_train(gallery, architecture or LCNNSettings(), loss, train, name=name, chain=chain))
 
 
 class ModelWidget(Container):
@@ -82,62 +83,41 @@ class ModelWidget(Container):
     def __init__(self, viewer: napari.viewer.Viewer) -> None:
         self._viewer = viewer
         self.current: NSSRModel | None = None
-        self.source = RadioButtons(
-            label="Source", choices=["bundled", "file", "train"], value="bundled", orientation="horizontal"
-        )
+        self.source = RadioButtons(label="Source", choices=["bundled", "file", "train"], orientation="horizontal")
+        self.source.value = "bundled"
         self.bundled = ComboBox(label="Bundled model", choices=sorted(bundled_models()), value="default")
-        self.path = FileEdit(label="Model file", mode="r", filter=f"*{MODEL_SUFFIX}")
+        self.path = FileEdit(label="Model file", mode=FileDialogMode.EXISTING_FILE, filter=f"*{MODEL_SUFFIX}")
         self.load_button = PushButton(text="Load")
         self.load_box = Container(widgets=[self.bundled, self.path, self.load_button])
 
-        self.preset = ComboBox(label="Start from preset", choices=list(PRESETS), value="default")
-        self.family = ComboBox(label="Kernel family", choices=kernel_families())
-        self.count = SpinBox(label="Kernels", min=1, max=100_000)
-        self.size = SpinBox(label="Kernel size", min=3, max=255, step=2)
-        self.sigma_min = precise_box("Sigma min", 0.001, 100.0, 0.025, decimals=4)
-        self.sigma_max = precise_box("Sigma max", 0.001, 100.0, 0.25, decimals=4)
-        self.sigma_is = ComboBox(label="Sigma is", choices=["std", "variance"])
-        self.kernel_scale = FloatSpinBox(label="Scale (div2krk, chain)", min=1.0, max=16.0, step=0.5)
-        self.psf_path = FileEdit(
-            label="PSF / kernel file", mode="r", tooltip="image or .npy; used by the 'file' family"
+        self.preset = ComboBox(
+            label="Start from preset",
+            choices=list(PRESETS),
+            value="default",
+            tooltip="fill every field from the recipe of a bundled model",
         )
-        self.numerical_aperture = precise_box("Numerical aperture", 0.05, 1.95, 0.05, decimals=3)
-        self.wavelength = precise_box("Emission wavelength (um)", 0.2, 2.0, 0.01, decimals=3)
-        self.pixel_size = precise_box("Output pixel size (um)", 0.001, 10.0, 0.005, decimals=4)
-        self.immersion_index = precise_box("Immersion index", 1.0, 2.0, 0.01, decimals=3)
-        self.defocus = precise_box("Defocus range +- (um)", 0.0, 50.0, 0.1, decimals=3)
-        self.optics = Container(
-            widgets=[self.numerical_aperture, self.wavelength, self.pixel_size, self.immersion_index, self.defocus]
-        )
-        self.seed = SpinBox(label="Seed", min=0, max=2**31 - 1)
+        family = ComboBox(name="family", label="Kernel family", choices=kernel_families())
+        self.gallery_form = SettingsForm(GallerySettings, overrides={"family": family}, title="Gallery")
         self.objective = ComboBox(
             label="Objective",
             choices=[("identity (paper's DIL loss)", "identity"), ("chain (degradation-aware)", "chain")],
+            tooltip="identity: the paper's loss on kernels alone; chain: blur, subsample and bicubic upsampling "
+            "scored on synthetic natural-image statistics",
         )
-        self.hold_sum = CheckBox(text="Hold filter sum at 1")
-        self.epochs = SpinBox(label="Epochs", min=1, max=100_000)
-        self.learning_rate = precise_box("Learning rate", 1e-6, 1.0, 1e-4, decimals=6)
-        self.device = ComboBox(label="Device", choices=["auto", *available_devices()], value="auto")
-        self.model_name = LineEdit(label="Name", value="my-model")
+        self.loss_form = SettingsForm(DILLossSettings)
+        self.chain_form = SettingsForm(ChainSettings)
+        device = ComboBox(name="device", label="Device", choices=["auto", *available_devices()], value="auto")
+        self.train_form = SettingsForm(TrainSettings, overrides={"device": device}, title="Optimiser")
+        self.model_name = LineEdit(label="Name", value="my-model", tooltip="name of the trained model (and its file)")
         self.train_task = TaskControls("Train")
         self.train_box = Container(
             widgets=[
                 self.preset,
-                self.family,
-                self.count,
-                self.size,
-                self.sigma_min,
-                self.sigma_max,
-                self.sigma_is,
-                self.kernel_scale,
-                self.psf_path,
-                self.optics,
-                self.seed,
+                self.gallery_form,
                 self.objective,
-                self.hold_sum,
-                self.epochs,
-                self.learning_rate,
-                self.device,
+                self.loss_form,
+                self.chain_form,
+                self.train_form,
                 self.model_name,
                 self.train_task,
             ]
@@ -148,7 +128,7 @@ class ModelWidget(Container):
         self.mosaic_view = ImageView(label="K (top), K * h (bottom)")
         self.views = Container(widgets=[self.filter_view, self.mosaic_view])
         self.layers_button = PushButton(text="Add kernels as layers")
-        self.save_path = FileEdit(label="Save as", mode="w", filter=f"*{MODEL_SUFFIX}")
+        self.save_path = FileEdit(label="Save as", mode=FileDialogMode.OPTIONAL_FILE, filter=f"*{MODEL_SUFFIX}")
         self.save_button = PushButton(text="Save")
         super().__init__(
             widgets=[
@@ -163,7 +143,8 @@ class ModelWidget(Container):
             ]
         )
         self.source.changed.connect(self._show_source)
-        self.family.changed.connect(self._show_family_fields)
+        self.gallery_form.fields["family"].changed.connect(self._show_gallery_fields)
+        self.objective.changed.connect(self._show_gallery_fields)
         self.preset.changed.connect(self.apply_preset)
         self.load_button.changed.connect(self.load)
         self.train_task.run_button.changed.connect(self.train)
@@ -171,7 +152,7 @@ class ModelWidget(Container):
         self.save_button.changed.connect(self.save)
         self.apply_preset(self.preset.value)
         self._show_source(self.source.value)
-        self._show_family_fields(self.family.value)
+        self._show_gallery_fields()
 
     def _show_source(self, source: str) -> None:
         self.load_box.visible = source != "train"
@@ -179,65 +160,44 @@ class ModelWidget(Container):
         self.path.visible = source == "file"
         self.train_box.visible = source == "train"
 
-    def _show_family_fields(self, family: str) -> None:
-        self.psf_path.visible = family == "file"
-        self.optics.visible = family == "widefield"
+    def _show_gallery_fields(self, *_: object) -> None:
+        family = self.gallery_form.fields["family"].value
+        chain = self.objective.value == "chain"
+        shown = COMMON_FIELDS | FAMILY_FIELDS.get(family, set()) | ({"scale"} if chain else set())
+        self.gallery_form.show_only(shown)
+        self.chain_form.visible = chain
 
     def apply_preset(self, name: str) -> None:
         """Fill the training fields from a bundled model's preset."""
         preset = PRESETS[name]
-        g, t = preset.gallery, preset.train
-        self.family.value, self.count.value, self.size.value = g.family, g.count, g.size
-        self.sigma_min.value, self.sigma_max.value, self.sigma_is.value = g.sigma_min, g.sigma_max, g.sigma_is
-        self.kernel_scale.value, self.seed.value = g.scale, g.seed
-        self.numerical_aperture.value, self.wavelength.value = g.numerical_aperture, g.wavelength_um
-        self.pixel_size.value, self.immersion_index.value = g.pixel_um, g.immersion_index
-        self.defocus.value = g.defocus_um
+        self.gallery_form.set_settings(preset.gallery)
+        self.loss_form.set_settings(preset.loss)
+        self.chain_form.set_settings(preset.chain or ChainSettings())
+        self.train_form.set_settings(preset.train)
         self.objective.value = "identity" if preset.chain is None else "chain"
-        self.hold_sum.value = preset.loss.hold_sum_at_one
-        self.epochs.value, self.learning_rate.value = t.epochs, t.learning_rate
+        self._show_gallery_fields()
 
     def settings(self) -> tuple[GallerySettings, DILLossSettings, TrainSettings, ChainSettings | None]:
-        """The training settings in the widget, validated (raises ``ValueError`` with a plain message)."""
-        psf = str(self.psf_path.value) if self.family.value == "file" else None
-        if self.family.value == "file" and not Path(psf).is_file():
-            raise ValueError("the 'file' family needs a PSF or kernel file; choose one")
-        gallery = GallerySettings(
-            family=self.family.value,
-            count=int(self.count.value),
-            size=int(self.size.value),
-            sigma_min=float(self.sigma_min.value),
-            sigma_max=float(self.sigma_max.value),
-            sigma_is=self.sigma_is.value,
-            seed=int(self.seed.value),
-            scale=float(self.kernel_scale.value),
-            kernel_path=psf,
-            numerical_aperture=float(self.numerical_aperture.value),
-            wavelength_um=float(self.wavelength.value),
-            pixel_um=float(self.pixel_size.value),
-            immersion_index=float(self.immersion_index.value),
-            defocus_um=float(self.defocus.value),
-        )
-        preset = PRESETS[self.preset.value]
-        train = replace(preset.train, epochs=int(self.epochs.value), learning_rate=float(self.learning_rate.value))
-        train.device = self.device.value
-        chain = (preset.chain or ChainSettings()) if self.objective.value == "chain" else None
-        loss = DILLossSettings(hold_sum_at_one=bool(self.hold_sum.value))
-        for part in (gallery, loss, train, chain):
-            if part is not None:
-                part.validate()
-        return gallery, loss, train, chain
+        """The training settings in the widget, validated (raises :class:`SettingsError` with a plain message)."""
+        gallery = self.gallery_form.settings()
+        if gallery.family != "file":
+            gallery = replace(gallery, kernel_path=None)
+        elif not gallery.kernel_path or not Path(gallery.kernel_path).is_file():
+            raise SettingsError("the 'file' family needs a PSF or kernel file; choose one")
+        chain = self.chain_form.settings() if self.objective.value == "chain" else None
+        return gallery, self.loss_form.settings(), self.train_form.settings(), chain
 
     def train(self) -> Any:
         """Start training in a worker; returns it, or ``None`` when the settings are unusable."""
         try:
             gallery, loss, train, chain = self.settings()
-        except ValueError as exc:
+        except NSSRError as exc:
             self.train_task.fail(str(exc))
             return None
         name = self.model_name.value.strip() or "my-model"
+        architecture = PRESETS[self.preset.value].architecture
         return self.train_task.start(
-            train_steps, self._on_train_step, self._on_trained, gallery, loss, train, chain, name
+            train_steps, self._on_train_step, self._on_trained, gallery, loss, train, chain, name, architecture
         )
 
     def _on_train_step(self, step: TrainProgress) -> None:
@@ -258,10 +218,10 @@ class ModelWidget(Container):
                 model = load_model(self.bundled.value)
                 self.set_model(model, self.bundled.value)
             else:
-                model = load_model(self.path.value)
+                model = load_model(str(self.path.value))
                 SESSION_MODELS.add(model)
                 self.set_model(model, model)
-        except (ModelFileError, OSError, ValueError) as exc:
+        except (NSSRError, OSError) as exc:
             show_error(f"could not load the model: {exc}")
             self.info.value = f"Error: {exc}"
             return None
@@ -305,7 +265,7 @@ class ModelWidget(Container):
         if self.current is None:
             show_info("Load or train a model first.")
             return None
-        path = Path(self.save_path.value)
+        path = Path(str(self.save_path.value))
         if path.suffix != MODEL_SUFFIX:
             path = path.with_name(path.name + MODEL_SUFFIX)
         replace_existing = False
@@ -313,12 +273,12 @@ class ModelWidget(Container):
             try:
                 load_model(path)
                 replace_existing = True
-            except (ModelFileError, OSError, ValueError):
+            except (NSSRError, OSError):
                 show_error(f"{path} exists and is not a napari-nssr model; choose another name")
                 return None
         try:
             saved = save_model(self.current, path, overwrite=replace_existing)
-        except (OSError, ValueError) as exc:
+        except (NSSRError, OSError) as exc:
             show_error(f"could not save the model: {exc}")
             return None
         show_info(f"Saved {saved}")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from psygnal import Signal
 
-from ..model_file import NSSRModel, bundled_models
+from ..models.bundled import bundled_models
+from ..models.model import NSSRModel
 
 # (label, value) choices offered before any user model: a value is a bundled name or family
 BUNDLED_CHOICES: list[tuple[str, str]] = [
-    ("blind: solved for each image's own blur and noise (recommended)", "blind"),
     ("chain: degradation-aware, per scale (best on clean DIV2KRK-like blur)", "chain"),
     ("default: paper loss, sum held at 1", "default"),
     ("paper: paper-faithful", "paper"),
@@ -16,7 +16,7 @@ BUNDLED_CHOICES: list[tuple[str, str]] = [
 
 
 def bundled_choices() -> list[tuple[str, str]]:
-    """The bundled models as widget choices: the recommended family first, then single models."""
+    """The bundled models as widget choices: the per-scale family first, then single models."""
     names = sorted(bundled_models())
     listed = {value for _, value in BUNDLED_CHOICES}
     return BUNDLED_CHOICES + [(f"{name}: bundled", name) for name in names if name not in listed]
@@ -41,7 +41,8 @@ class SessionModels:
         return label
 
     def choose(self, value: NSSRModel | str) -> None:
-        """Make ``value`` (a session model or bundled name) the one super-resolve widgets use."""
+        """Make ``value`` (a session model or bundled name) the one super-resolve widgets use (with
+        the ``filter`` method)."""
         self.chosen.emit(value)
 
     def choices(self) -> list[tuple[str, NSSRModel]]:
@@ -58,5 +59,5 @@ SESSION_MODELS = SessionModels()
 
 
 def model_choices(*_: object) -> list[tuple[str, NSSRModel | str]]:
-    """All models a super-resolve widget can use (magicgui choices callback)."""
+    """All models the ``filter`` method can use in a super-resolve widget (magicgui choices callback)."""
     return [*bundled_choices(), *SESSION_MODELS.choices()]

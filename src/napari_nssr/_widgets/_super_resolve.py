@@ -13,21 +13,19 @@ from napari.layers import Image
 from napari.utils.notifications import show_warning
 from napari.utils.transforms import Affine
 
-from ..devices import available_devices
-from ..inference import (
-    MAX_SCALE,
-    MAX_STRENGTH,
-    iter_super_resolve,
-    prepare,
-    resolve_model,
-    super_resolve,
-    upsample_bicubic,
-)
-from ..metrics import compare_to_reference
-from ..model_file import NSSRModel
-from ..overlay import overlay_geometry
+from ..core.devices import available_devices
+from ..core.errors import ImageError, NSSRError, SettingsError
+from ..core.layout import MAX_SCALE, MAX_STRENGTH
+from ..core.metrics import compare_to_reference
+from ..core.overlay import overlay_geometry
+from ..engine.api import super_resolve, upsample_bicubic
+from ..engine.tiles import iter_super_resolve, plan, prepare
+from ..methods.base import MethodSettings, get_method, method_for_settings
+from ..methods.resolve import DEFAULT_METHOD, method_menu
+from ..models.model import NSSRModel
 from ._lifetime import connect_while_alive
 from ._session import SESSION_MODELS, model_choices
+from ._settings_form import SettingsForm
 from ._task import TaskControls
 
 if TYPE_CHECKING:
@@ -94,12 +92,12 @@ def output_name(source: str, scale: float, strength: float) -> str:
 
 
 def check_layer(layer: Any) -> None:
-    """Raise ``ValueError`` with a plain message if ``layer`` cannot be super-resolved."""
+    """Raise :class:`ImageError` with a plain message if ``layer`` cannot be super-resolved."""
     if not isinstance(layer, Image):
         kind = type(layer).__name__
-        raise ValueError(f"'{getattr(layer, 'name', layer)}' is a {kind} layer; super-resolution works on image layers")
+        raise ImageError(f"'{getattr(layer, 'name', layer)}' is a {kind} layer; super-resolution works on image layers")
     if layer.multiscale:
-        raise ValueError(f"'{layer.name}' is multiscale; open its full-resolution level as a plain image layer")
+        raise ImageError(f"'{layer.name}' is multiscale; open its full-resolution level as a plain image layer")
 
 
 def output_layer_kwargs(layer: Image, out_shape: tuple[int, ...], scale: float, strength: float) -> dict[str, Any]:
@@ -131,17 +129,18 @@ def output_layer_kwargs(layer: Image, out_shape: tuple[int, ...], scale: float, 
     return kwargs
 
 
-def run_jobs(jobs: list[Job], model: NSSRModel | str, device: str) -> Generator[Step | JobDone, None, int]:
-    """Worker body: super-resolve each job, yielding :class:`Step` progress and each :class:`JobDone`."""
+def run_jobs(jobs: list[Job], settings: MethodSettings, device: str) -> Generator[Step | JobDone, None, int]:
+    """Worker body: super-resolve each job with the method ``settings`` stand for, yielding
+    :class:`Step` progress and each :class:`JobDone`."""
     n = len(jobs)
     for i, job in enumerate(jobs):
-        resolved = resolve_model(model, job.scale, job.data, job.rgb) if job.strength > 0 else None
         label = f"{job.source} x{job.scale:g}"
-        yield Step(i / n, f"{label}: starting")
+        yield Step(i / n, f"{label}: preparing {method_for_settings(settings).name}")
+        prepared = prepare(job.data, plan(job.data, job.scale, job.strength, job.rgb), settings)
         if isinstance(job.data, da.Array):  # stays lazy: computed plane by plane as napari draws it
-            data = super_resolve(job.data, job.scale, resolved, strength=job.strength, rgb=job.rgb, device=device)
+            data = super_resolve(job.data, job.scale, prepared, strength=job.strength, rgb=job.rgb, device=device)
         else:
-            steps = iter_super_resolve(job.data, job.scale, resolved, strength=job.strength, rgb=job.rgb, device=device)
+            steps = iter_super_resolve(job.data, job.scale, prepared, strength=job.strength, rgb=job.rgb, device=device)
             while True:
                 try:
                     p = next(steps)
@@ -150,7 +149,7 @@ def run_jobs(jobs: list[Job], model: NSSRModel | str, device: str) -> Generator[
                     break
                 yield Step((i + p.done / p.total) / n, f"{label}: tile {p.done} of {p.total}")
         job.layer_kwargs["metadata"][METADATA_KEY] = {
-            "model": "bicubic" if resolved is None else resolved.name,
+            **prepared.describe(),
             "scale": job.scale,
             "strength": job.strength,
             "source": job.source,
@@ -190,7 +189,25 @@ class SuperResolveWidget(Container):
         scales = Container(
             widgets=[Label(value="scale, strength (0 = bicubic, 1 = full)"), *self.scale_rows], labels=False
         )
-        self.model = ComboBox(label="Model", choices=model_choices)
+        self.method = ComboBox(
+            label="Method",
+            choices=[(f"{name}: {get_method(name).summary}", name) for name in method_menu()],
+            value=DEFAULT_METHOD,
+            tooltip="how the image is super-resolved; each method's settings appear below it",
+        )
+        self.model = ComboBox(
+            name="model",
+            label="Model",
+            choices=model_choices,
+            tooltip="the inverse filter the 'filter' method applies: a bundled model, the per-scale family "
+            "'chain', or a model loaded or trained in the Model widget",
+        )
+        self.forms = {
+            name: SettingsForm(
+                get_method(name).settings_type, overrides={"model": self.model} if name == "filter" else None
+            )
+            for name in method_menu()
+        }
         self.device = ComboBox(label="Device", choices=["auto", *available_devices()], value="auto")
         self.reference = ComboBox(
             label="Ground truth",
@@ -200,7 +217,20 @@ class SuperResolveWidget(Container):
         self.task = TaskControls("Super-resolve")
         self.scores = Label(value="")
         self.results: list[JobDone] = []
-        super().__init__(widgets=[self.layers, scales, self.model, self.device, self.reference, self.task, self.scores])
+        super().__init__(
+            widgets=[
+                self.layers,
+                scales,
+                self.method,
+                *self.forms.values(),
+                self.device,
+                self.reference,
+                self.task,
+                self.scores,
+            ]
+        )
+        self.method.changed.connect(self._show_method)
+        self._show_method(self.method.value)
         self.task.run_button.changed.connect(self.run)
         layer_events = viewer.layers.events
         connect_while_alive(
@@ -217,13 +247,27 @@ class SuperResolveWidget(Container):
         self._follow_selection()
 
     def _follow_selection(self, *_: object) -> None:
-        chosen = [layer for layer in self._viewer.layers.selection if isinstance(layer, Image)]
+        # napari selects each new layer: our own outputs are not offered again unless picked by hand
+        chosen = [
+            layer
+            for layer in self._viewer.layers.selection
+            if isinstance(layer, Image) and METADATA_KEY not in layer.metadata
+        ]
         if chosen:
             self.layers.value = chosen
 
+    def _show_method(self, name: str) -> None:
+        for method, form in self.forms.items():
+            form.visible = method == name
+
     def _choose_model(self, value: NSSRModel | str) -> None:
         self.reset_choices()
+        self.method.value = "filter"
         self.model.value = value
+
+    def method_settings(self) -> MethodSettings:
+        """The chosen method's settings from its form (raises ``SettingsError`` with a message)."""
+        return self.forms[self.method.value].settings()
 
     def enabled_scales(self) -> list[tuple[float, float]]:
         """``(scale, strength)`` of each enabled row, duplicates dropped."""
@@ -234,19 +278,19 @@ class SuperResolveWidget(Container):
         return list(seen.items())
 
     def plan(self, layers: list[Any] | None = None) -> list[Job]:
-        """Check the inputs and list the jobs; raises ``ValueError`` with a message for the user."""
+        """Check the inputs and list the jobs; raises :class:`NSSRError` with a message for the user."""
         layers = list(self.layers.value if layers is None else layers)
         if not layers:
-            raise ValueError("choose at least one image layer")
+            raise ImageError("choose at least one image layer")
         scales = self.enabled_scales()
         if not scales:
-            raise ValueError("enable at least one scale")
+            raise SettingsError("enable at least one scale")
         reference = self.reference.value
         jobs = []
         for layer in layers:
             check_layer(layer)
             for scale, strength in scales:
-                _, _, out_shape = prepare(layer.data, scale, strength, layer.rgb)
+                out_shape = plan(layer.data, scale, strength, layer.rgb).shape
                 kwargs = output_layer_kwargs(layer, out_shape, scale, strength)
                 ref = None if reference is None or reference is layer else reference.data
                 jobs.append(Job(layer.name, layer.data, layer.rgb, scale, strength, kwargs, ref))
@@ -256,12 +300,13 @@ class SuperResolveWidget(Container):
         """Start super-resolving in a worker; returns the worker, or ``None`` if the inputs are unusable."""
         try:
             jobs = self.plan()
-        except (ValueError, TypeError, MemoryError) as exc:
+            settings = self.method_settings()
+        except NSSRError as exc:
             self.task.fail(str(exc))
             return None
         self.results = []
         self.scores.value = ""
-        return self.task.start(run_jobs, self._on_yield, self._on_return, jobs, self.model.value, self.device.value)
+        return self.task.start(run_jobs, self._on_yield, self._on_return, jobs, settings, self.device.value)
 
     def _on_yield(self, item: Step | JobDone) -> None:
         if isinstance(item, Step):
@@ -281,6 +326,6 @@ class SuperResolveWidget(Container):
             f"{r.job.layer_kwargs['name']}: PSNR {r.scores[0]:.2f} dB, SSIM {r.scores[1]:.4f} "
             f"(bicubic {r.bicubic_scores[0]:.2f} dB, {r.bicubic_scores[1]:.4f})"
             for r in self.results
-            if r.scores is not None
+            if r.scores is not None and r.bicubic_scores is not None
         ]
         return "\n".join(lines)

@@ -54,7 +54,7 @@ class TaskControls(Container):
 
     def start(
         self,
-        steps: Callable[..., Generator],
+        steps: Callable[..., Generator[Any, Any, Any]],
         on_yield: Callable[[Any], None],
         on_return: Callable[[Any], None],
         *args: Any,

@@ -1,0 +1,378 @@
+"""The ``napari-nssr`` command line: apply, methods, train, bench, demo, info.
+
+Options of methods and of training are generated from the settings dataclasses
+(``cli_settings.py``); the method is resolved by :func:`~napari_nssr.methods.resolve.resolve_method`
+like everywhere else. Errors the library raises on purpose (:class:`NSSRError`) and file-system
+errors (``OSError``) print one line and exit with status 2; anything else is a bug and keeps its
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+
+from .._version import __version__
+from ..core.errors import NSSRError, OutputExistsError, SettingsError
+from ..core.kernels import GallerySettings
+from ..core.settings import settings_fields
+from ..engine.api import super_resolve
+from ..io.images import read_image, write_image
+from ..methods.base import MethodSettings, get_method
+from ..methods.fixed_filter import FilterSettings
+from ..methods.resolve import DEFAULT_METHOD, method_menu, resolve_method
+from ..models.bundled import load_model
+from ..models.files import save_model
+from ..networks.lcnn import LCNNSettings
+from ..objectives.chain import ChainSettings
+from ..objectives.dil import DILLossSettings
+from ..training.presets import PAPER_RECIPE, PRESETS
+from ..training.trainer import TrainProgress, TrainSettings, train_model
+from .cli_settings import add_settings_options, given, nested_prefix, option_name, settings_from_args
+from .demo import run_demo
+
+NOISY_FILTER = 10.0  # noise gain above which `train` warns; the bundled models are at about 5
+
+
+class MethodOptions:
+    """The generated options of every registered method, and which method each belongs to."""
+
+    def __init__(self, parser: argparse.ArgumentParser) -> None:
+        self.dests: dict[str, list[str]] = {}
+        self.flags: dict[str, str] = {}
+        added: set[str] = set()
+        parser.add_argument(
+            "--method",
+            choices=method_menu(),
+            help=f"super-resolution method (default {DEFAULT_METHOD}); -m alone picks 'filter' with that model",
+        )
+        for name in method_menu():
+            method = get_method(name)
+            settings_type = method.settings_type
+            prefix = str(getattr(settings_type, "cli_prefix", name))
+            group = parser.add_argument_group(f"--method {name}: {method.summary}")
+            self.dests[name] = add_settings_options(group, settings_type, prefix, short={"model": "-m"}, added=added)
+        for action in parser._actions:
+            if action.option_strings and action.dest not in ("help", "method"):
+                self.flags[action.dest] = action.option_strings[0]
+
+    def settings(self, args: argparse.Namespace) -> MethodSettings:
+        """The method and settings the options ask for, through the one resolver.
+
+        ``--method`` picks the method; without it, ``-m/--model`` alone means that model (or, for a
+        method name such as ``-m blind``, that method) and nothing means the default method.
+        """
+        model_dest = self.dests["filter"][0]
+        model = getattr(args, model_dest, None)
+        if args.method is None:
+            _, settings = resolve_method(model)
+        elif args.method == "filter":
+            settings = FilterSettings(model=model) if model is not None else FilterSettings()
+        else:
+            settings = get_method(args.method).settings_type()
+        name = resolve_method(settings)[0].name
+        used = set(self.dests[name]) | {model_dest}
+        foreign = [self.flags[d] for d in given(args, sum(self.dests.values(), [])) if d not in used]
+        if foreign:
+            options = sorted(set(foreign))
+            verb = "does" if len(options) == 1 else "do"
+            raise SettingsError(f"{', '.join(options)} {verb} not apply to --method {name}")
+        return settings_from_args(settings, args)
+
+
+def _add_apply(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("apply", help="super-resolve image files (TIFF, PNG, JPEG)")
+    p.add_argument("images", nargs="+", help="input image files")
+    p.add_argument(
+        "-s", "--scale", type=float, action="append", required=True, help="scale factor (>= 1); repeat: -s 2 -s 4"
+    )
+    p.add_argument("--strength", type=float, default=1.0, help="0 = bicubic, 1 = the method's result (default 1)")
+    p.add_argument("-o", "--out-dir", help="folder for results (default: next to each input)")
+    p.add_argument(
+        "--format", choices=["same", "tif", "png"], default="same", help="output format (default: same as input)"
+    )
+    p.add_argument("--rgb", choices=["auto", "yes", "no"], default="auto", help="treat a last axis of 3/4 as colour")
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda or cuda:N")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs (never the inputs)")
+    p.set_defaults(method_options=MethodOptions(p))
+
+
+def output_path(src: Path, scale: float, out_dir: Path | None, fmt: str) -> Path:
+    """Where ``apply`` writes the result of ``src`` at ``scale``."""
+    suffix = src.suffix.lower() if fmt == "same" else "." + fmt
+    if suffix in (".jpg", ".jpeg", ".bmp"):
+        suffix = ".png"
+    folder = out_dir if out_dir is not None else src.parent
+    return folder / f"{src.stem}_x{scale:g}_nssr{suffix}"
+
+
+def _cmd_apply(args: argparse.Namespace) -> int:
+    settings = args.method_options.settings(args)
+    rgb = {"auto": None, "yes": True, "no": False}[args.rgb]
+    inputs = [Path(p) for p in args.images]
+    input_set = {p.resolve() for p in inputs}
+    out_dir = Path(args.out_dir) if args.out_dir else None
+    jobs = [(src, s, output_path(src, s, out_dir, args.format)) for src in inputs for s in args.scale]
+    # check every target before computing anything, so a clash never leaves half the outputs written
+    for src, _, dst in jobs:
+        if not src.is_file():
+            raise FileNotFoundError(f"input not found: {src}")
+        if dst.resolve() in input_set:
+            raise OutputExistsError(f"refusing to write {dst}: it is one of the inputs")
+        if dst.exists() and not args.overwrite:
+            raise OutputExistsError(f"{dst} exists; pass --overwrite to replace it")
+    cache: dict[Path, object] = {}
+    for src, scale, dst in jobs:
+        if src not in cache:
+            cache[src] = read_image(src)
+        image = cache[src]
+        result = super_resolve(image, scale, settings, strength=args.strength, rgb=rgb, device=args.device)
+        write_image(dst, result, overwrite=args.overwrite)
+        print(f"{src} -> {dst}  {tuple(image.shape)} -> {tuple(result.shape)}")  # type: ignore[attr-defined]
+    return 0
+
+
+def _add_methods(sub: argparse._SubParsersAction) -> None:
+    sub.add_parser("methods", help="list the super-resolution methods and their settings")
+
+
+def _cmd_methods(args: argparse.Namespace) -> int:
+    for name in method_menu():
+        method = get_method(name)
+        default = " (default)" if name == DEFAULT_METHOD else ""
+        print(f"{name}{default}: {method.summary}")
+        prefix = str(getattr(method.settings_type, "cli_prefix", name))
+        for info in settings_fields(method.settings_type):
+            if info.nested:
+                inner = [option_name(i, nested_prefix(info.kind)) for i in settings_fields(info.kind)]
+                print(f"    --{', --'.join(inner)}: {info.help}")
+            else:
+                print(f"    --{option_name(info, prefix)}: {info.help} (default {info.default})")
+    return 0
+
+
+TRAIN_SETTINGS = (GallerySettings, LCNNSettings, DILLossSettings, ChainSettings, TrainSettings)
+TRAIN_GROUPS = {
+    GallerySettings: "gallery",
+    LCNNSettings: "architecture",
+    DILLossSettings: "loss",
+    ChainSettings: "degradation-aware objective (--objective chain)",
+    TrainSettings: "optimiser",
+}
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train an inverse-kernel model from a kernel gallery (no image data)")
+    p.add_argument("-o", "--output", required=True, help="model file to write (.safetensors)")
+    p.add_argument("--preset", default="default", choices=list(PRESETS), help="starting settings (default: default)")
+    p.add_argument(
+        "--recipe",
+        choices=["ours", "paper"],
+        default="ours",
+        help="optimiser recipe: ours (converges) or the paper's lr 0.1 / batch 32 (diverges)",
+    )
+    p.add_argument(
+        "--objective",
+        choices=["identity", "chain"],
+        help="identity: the paper's DIL loss; chain: degradation-aware (blur, subsample, upsample on synthetic "
+        "1/f^alpha images); default: the preset's",
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    added: set[str] = set()
+    dests = {
+        cls: add_settings_options(p.add_argument_group(TRAIN_GROUPS[cls]), cls, added=added) for cls in TRAIN_SETTINGS
+    }
+    p.set_defaults(train_dests=dests)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    preset = PRESETS[args.preset]
+    out = Path(args.output)
+    if out.exists() and not args.overwrite:
+        raise OutputExistsError(f"{out} exists; pass --overwrite to replace it")
+    gallery = settings_from_args(preset.gallery, args)
+    if gallery.kernel_path and gallery.kernel_path != preset.gallery.kernel_path:
+        # your own kernels: the file family, with a path that still holds if the model is used elsewhere
+        gallery = replace(gallery, family="file", kernel_path=str(Path(gallery.kernel_path).resolve()))
+    architecture = settings_from_args(preset.architecture, args)
+    loss = settings_from_args(preset.loss, args)
+    chain_wanted = args.objective == "chain" or (
+        args.objective is None and (preset.chain is not None or given(args, args.train_dests[ChainSettings]))
+    )
+    chain = settings_from_args(preset.chain or ChainSettings(), args) if chain_wanted else None
+    train = settings_from_args(PAPER_RECIPE if args.recipe == "paper" else preset.train, args)
+
+    def report(p: TrainProgress) -> None:
+        print(f"epoch {p.epoch}/{p.epochs}  loss {p.loss:.6f}", flush=True)
+
+    result = train_model(gallery, architecture, loss, train, name=out.stem, progress=report, chain=chain)
+    save_model(result.model, out, overwrite=args.overwrite)
+    verdict = "converged" if result.converged else "NOT converged"
+    print(
+        f"{verdict}: loss {result.loss:.6f}, closed-form optimum {result.optimum_loss:.6f} "
+        f"({100 * result.relative_gap:+.3f}%), identity {result.identity_loss:.6f}; "
+        f"filter sum {result.model.dc_gain:.6f}, noise gain {result.model.noise_gain:.2f}; {result.seconds:.1f} s"
+    )
+    if result.model.noise_gain > NOISY_FILTER:
+        print(
+            f"warning: this filter multiplies white noise by {result.model.noise_gain:.0f}; with few or narrow "
+            "kernels add a noise regulariser, e.g. --ridge 1e-3"
+        )
+    print(f"wrote {out}")
+    return 0 if result.converged else 3
+
+
+def _add_bench(sub: argparse._SubParsersAction) -> None:
+    from .bench import DEFAULT_METHODS, DEGRADATIONS, IMAGE_SETS
+
+    p = sub.add_parser("bench", help="DIV2KRK-protocol benchmark of methods side by side")
+    p.add_argument(
+        "--methods",
+        default=",".join(DEFAULT_METHODS),
+        help="comma-separated methods or models, scored side by side with bicubic "
+        f"(default: {','.join(DEFAULT_METHODS)}; also wiener, richardson-lucy, a model name or file)",
+    )
+    p.add_argument(
+        "--images", default="all", help=f"{', '.join(IMAGE_SETS)} or comma-separated sample names (default: all)"
+    )
+    p.add_argument("--scales", type=int, nargs="+", default=[2, 3, 4])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-side", type=int, default=768, help="centre-crop images to this side")
+    p.add_argument(
+        "--degradations",
+        default="div2krk",
+        help=f"comma-separated: {', '.join(DEGRADATIONS)}, or 'all' (default: div2krk, the protocol)",
+    )
+    p.add_argument("--markdown", help="also write the tables to this markdown file")
+    p.add_argument("--overwrite", action="store_true")
+    p.set_defaults(method_options=MethodOptions(p))
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import DEGRADATIONS, IMAGE_SETS, BenchMethod, run_benchmark
+
+    images = IMAGE_SETS.get(args.images) or [n.strip() for n in args.images.split(",") if n.strip()]
+    if args.markdown and Path(args.markdown).exists() and not args.overwrite:
+        raise OutputExistsError(f"{args.markdown} exists; pass --overwrite to replace it")
+    methods = {"bicubic": BenchMethod("bicubic")}
+    for spec in (s.strip() for s in args.methods.split(",")):
+        if spec and spec not in methods:
+            _, settings = resolve_method(spec)
+            # each method takes its own options from the command line (a model keeps its name)
+            methods[spec] = BenchMethod(
+                settings if isinstance(settings, FilterSettings) else settings_from_args(settings, args)
+            )
+    wanted = list(DEGRADATIONS) if args.degradations == "all" else [d.strip() for d in args.degradations.split(",")]
+    unknown = [d for d in wanted if d not in DEGRADATIONS]
+    if unknown:
+        raise SettingsError(f"unknown degradation(s) {', '.join(unknown)}; known: {', '.join(DEGRADATIONS)}")
+    sections = []
+    for degradation in wanted:
+        result = run_benchmark(
+            methods,
+            images,
+            args.scales,
+            seed=args.seed,
+            max_side=args.max_side,
+            log=partial(_print_tagged, degradation),
+            degradation=degradation,
+        )
+        text = f"### {degradation}\n\n{result.table()}"
+        per_image = "\n\n".join(f"x{s} PSNR per image (dB):\n\n{result.per_image_table(s)}" for s in args.scales)
+        print("\n" + text + "\n")
+        sections.append(text + "\n\n" + per_image)
+    if args.markdown:
+        Path(args.markdown).write_text("\n\n".join(sections) + "\n")
+        print(f"wrote {args.markdown}")
+    return 0
+
+
+def _print_tagged(tag: str, line: str) -> None:
+    print(f"[{tag}] {line}", flush=True)
+
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="run the whole pipeline on bundled sample data and write a report")
+    p.add_argument("-o", "--out-dir", default="nssr-demo")
+    p.add_argument("-s", "--scale", type=int, default=2)
+    p.add_argument(
+        "--methods",
+        default="blind,default",
+        help="comma-separated methods or models shown beside bicubic (default: blind,default: the default "
+        "method and the bundled default model)",
+    )
+    p.add_argument("--overwrite", action="store_true")
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    report = run_demo(args.out_dir, args.scale, methods, overwrite=args.overwrite)
+    print(report.read_text())
+    print(f"wrote {report}")
+    return 0
+
+
+def _add_info(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("info", help="show a model's metadata")
+    p.add_argument("model", nargs="?", default="default", help="a bundled model name or a model file")
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    print(json.dumps(load_model(args.model).describe(), indent=2))
+    return 0
+
+
+COMMANDS = {
+    "apply": (_add_apply, _cmd_apply),
+    "methods": (_add_methods, _cmd_methods),
+    "train": (_add_train, _cmd_train),
+    "bench": (_add_bench, _cmd_bench),
+    "demo": (_add_demo, _cmd_demo),
+    "info": (_add_info, _cmd_info),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``napari-nssr``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    parser = argparse.ArgumentParser(prog="napari-nssr", description="Null-shot super-resolution (NSSR-DIL).")
+    parser.add_argument("--version", action="version", version=f"napari-nssr {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for add, _ in COMMANDS.values():
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``napari-nssr``.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 on success, 2 on an error (one plain line on stderr), 3 when training did
+        not converge.
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command][1](args)
+    except (NSSRError, OSError) as exc:
+        print(f"napari-nssr {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

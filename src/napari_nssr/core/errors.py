@@ -1,0 +1,46 @@
+"""The package's exceptions: one base class, :class:`NSSRError`, for everything the library refuses.
+
+Each subclass also derives from the built-in exception a Python caller would expect
+(``ValueError`` for a bad value, ``TypeError`` for a bad kind of input, ``MemoryError`` for a
+result too big, ``FileExistsError`` for an output in the way), so ``except ValueError`` keeps
+working. The command line catches :class:`NSSRError` and ``OSError`` and prints one line; any other
+exception is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class NSSRError(Exception):
+    """Base class of every error napari-nssr raises on purpose (bad input, bad settings, cancel)."""
+
+
+class SettingsError(NSSRError, ValueError):
+    """A settings value is out of range or of the wrong kind."""
+
+
+class ImageError(NSSRError, ValueError):
+    """An image cannot be super-resolved as given (empty, too small, NaN, wrong layout)."""
+
+
+class ImageTypeError(NSSRError, TypeError):
+    """An image has a dtype that is not a number (bool, complex, object)."""
+
+
+class ModelFileError(NSSRError, ValueError):
+    """A model file is missing, corrupt, truncated or inconsistent."""
+
+
+class ResourceError(NSSRError, MemoryError):
+    """A result or gallery would need more memory than this tool allows itself."""
+
+
+class OutputExistsError(NSSRError, FileExistsError):
+    """An output file exists and replacing it was not asked for."""
+
+
+class Cancelled(NSSRError):
+    """Long work (super-resolution, training) was stopped by the caller."""
+
+
+class TrainingError(NSSRError, RuntimeError):
+    """Training failed (for example the loss became NaN)."""

@@ -1,0 +1,214 @@
+"""The in-memory engine: planes, tiles with a halo, dtype and device, for any method.
+
+For each 2D plane (leading axes and colour channels are kept), the output is cut into tiles. A
+tile plus the method's halo is upsampled by pixel-centre bicubic interpolation (mirrored at the
+image's borders, as reflect padding would) and handed to the method's :class:`TileProcessor`,
+which returns the tile. The result therefore equals the untiled computation. Work is in float32
+on the image's own intensity range; the result has the input's dtype (integers rounded and
+clipped to their range).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..core.devices import resolve_device
+from ..core.errors import Cancelled, ImageError, ResourceError, SettingsError
+from ..core.layout import Layout, check_image, check_scale, check_strength, output_shape
+from ..core.resample import AxisPlan, resample_axis
+from ..methods.base import Identity, Prepared, TileProcessor
+from ..methods.bicubic import BicubicSettings
+from ..methods.resolve import MethodSpec, prepare_method
+
+MAX_OUTPUT_BYTES = 8 * 2**30  # refuse in-memory results above this; dask input stays lazy
+
+
+class InferenceCancelled(Cancelled):
+    """Super-resolution was stopped by the caller."""
+
+
+@dataclass
+class InferenceProgress:
+    """Progress of one super-resolution: ``done`` of ``total`` steps, and what is being done."""
+
+    done: int
+    total: int
+    phase: str = "super-resolving"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A checked call: the input's layout, the scale pair, the output shape and the strength."""
+
+    layout: Layout
+    scale: tuple[float, float]
+    shape: tuple[int, ...]
+    strength: float
+
+
+def plan(image: Any, scale: Any, strength: float = 1.0, rgb: bool | None = None) -> Plan:
+    """Check a call before any work and say what it will produce.
+
+    Parameters
+    ----------
+    image : array-like
+        Anything with ``shape`` and ``dtype``.
+    scale : float or tuple of float
+        Upsampling factor.
+    strength : float
+        0 (plain bicubic) to :data:`~napari_nssr.core.layout.MAX_STRENGTH`.
+    rgb : bool or None
+        Whether the last axis is colour (``None`` guesses as napari does).
+
+    Returns
+    -------
+    Plan
+    """
+    layout = check_image(image, rgb)
+    pair = check_scale(scale)
+    return Plan(layout, pair, output_shape(tuple(int(n) for n in image.shape), layout, pair), check_strength(strength))
+
+
+def prepare(image: Any, checked: Plan, method: MethodSpec | Prepared) -> Prepared:
+    """The prepared method for a checked call (plain bicubic at strength 0, without preparing)."""
+    if isinstance(method, Prepared):
+        return method
+    if checked.strength == 0:
+        return Prepared("bicubic", BicubicSettings(), Identity())
+    return prepare_method(image, checked.scale, method, checked.layout.rgb)
+
+
+def _tiles(n_rows: int, n_cols: int, tile: int) -> Iterator[tuple[slice, slice]]:
+    for r0 in range(0, n_rows, tile):
+        for c0 in range(0, n_cols, tile):
+            yield slice(r0, min(r0 + tile, n_rows)), slice(c0, min(c0 + tile, n_cols))
+
+
+def _reflect(index: np.ndarray, n: int) -> np.ndarray:
+    """Mirror indices into ``0..n-1`` without repeating the edge (torch/numpy ``reflect``)."""
+    if n == 1:
+        return np.zeros_like(index)
+    period = 2 * (n - 1)
+    index = np.abs(index) % period
+    return np.where(index >= n, period - index, index)
+
+
+def upsampled_block(
+    plane: torch.Tensor, plans: tuple[AxisPlan, AxisPlan], region: tuple[slice, slice], halo: int
+) -> torch.Tensor:
+    """The bicubic upsampling of output ``region`` of ``plane`` with ``halo`` pixels around it,
+    mirrored at the output's borders."""
+    parts = []
+    for axis_plan, sl in zip(plans, region):
+        wanted = _reflect(np.arange(sl.start - halo, sl.stop + halo), axis_plan.n_out)
+        parts.append(axis_plan.rows(wanted))
+    (rows_in, row_taps, row_w), (cols_in, col_taps, col_w) = parts
+    block = plane[rows_in, cols_in]
+    return resample_axis(resample_axis(block, row_taps, row_w, 0), col_taps, col_w, 1)
+
+
+def _check_tile_size(tile_size: Any) -> int:
+    if isinstance(tile_size, bool) or not isinstance(tile_size, (int, np.integer)) or tile_size < 16:
+        raise SettingsError(f"tile_size must be an integer >= 16, got {tile_size!r}")
+    return int(tile_size)
+
+
+def run_tiles(
+    image: Any, checked: Plan, processor: TileProcessor, tile_size: int, device: torch.device
+) -> Generator[InferenceProgress, None, np.ndarray]:
+    """Apply ``processor`` to every tile of every plane of ``image``; yields progress, returns the result.
+
+    Parameters
+    ----------
+    image : array-like
+        The input (numpy, or one block of a dask array).
+    checked : Plan
+        From :func:`plan`.
+    processor : TileProcessor
+        Already blended for the strength and moved to ``device``.
+    tile_size : int
+        Output tile side; a processor without a halo limit (``halo=None``) gets whole planes.
+    device : torch.device
+        Where to compute.
+    """
+    layout = checked.layout
+    dtype = np.dtype(image.dtype)
+    rows, cols = layout.plane_shape(tuple(image.shape))
+    out_rows, out_cols = layout.plane_shape(checked.shape)
+    plans = (AxisPlan.bicubic(rows, out_rows), AxisPlan.bicubic(cols, out_cols))
+    whole = processor.halo is None
+    halo = 0 if processor.halo is None else processor.halo
+    tiles = [(slice(0, out_rows), slice(0, out_cols))] if whole else list(_tiles(out_rows, out_cols, tile_size))
+    planes = list(layout.planes(tuple(image.shape)))
+    result = np.empty(checked.shape, dtype=dtype)
+    total, done = len(planes) * len(tiles), 0
+    info = np.iinfo(dtype) if dtype.kind in "ui" else None
+    for index in planes:
+        plane_np = np.asarray(image[index], dtype=np.float32)
+        if not np.isfinite(plane_np).all():
+            raise ImageError("the image contains NaN or infinite values; replace them before super-resolving")
+        plane = torch.from_numpy(plane_np).to(device)
+        out_plane = result[index]
+        for region in tiles:
+            tile = processor(upsampled_block(plane, plans, region, halo)).cpu().numpy()
+            if info is not None:
+                tile = np.clip(np.rint(tile), info.min, info.max)
+            out_plane[region] = tile
+            done += 1
+            yield InferenceProgress(done, total)
+    return result
+
+
+def iter_super_resolve(
+    image: Any,
+    scale: float | tuple[float, float],
+    method: MethodSpec | Prepared = None,
+    *,
+    strength: float = 1.0,
+    rgb: bool | None = None,
+    tile_size: int = 1024,
+    device: str = "auto",
+) -> Generator[InferenceProgress, None, np.ndarray]:
+    """Like :func:`~napari_nssr.engine.api.super_resolve` for in-memory arrays, as a generator.
+
+    Yields one :class:`InferenceProgress` while the method prepares (``phase`` says which), then
+    one per tile; returns the result. Closing the generator stops the work.
+
+    Parameters
+    ----------
+    image : array-like
+        Numpy (or anything ``numpy.asarray`` reads); dask arrays go through ``super_resolve``.
+    scale : float or tuple of float
+        Upsampling factor(s), each in ``[1, 16]``.
+    method : MethodSpec or Prepared
+        See :func:`~napari_nssr.methods.resolve.resolve_method`; a :class:`Prepared` is used as is.
+    strength, rgb, tile_size, device
+        As for ``super_resolve``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The result, with the input's dtype.
+    """
+    if not hasattr(image, "shape") or not hasattr(image, "dtype"):
+        image = np.asarray(image)
+    checked = plan(image, scale, strength, rgb)
+    tile_size = _check_tile_size(tile_size)
+    out_bytes = math.prod(checked.shape) * np.dtype(image.dtype).itemsize
+    if out_bytes > MAX_OUTPUT_BYTES:
+        raise ResourceError(
+            f"the result would take {out_bytes / 2**30:.1f} GiB, more than the {MAX_OUTPUT_BYTES / 2**30:.0f} GiB "
+            "computed in memory; super-resolve a dask array (computed lazily) or a crop"
+        )
+    dev = resolve_device(device)
+    if not isinstance(method, Prepared) and checked.strength > 0:
+        yield InferenceProgress(0, 1, "preparing the method")
+    prepared = prepare(image, checked, method)
+    processor = prepared.processor.blended(checked.strength).to(dev)
+    return (yield from run_tiles(image, checked, processor, tile_size, dev))

@@ -1,0 +1,221 @@
+"""The method interface: what every super-resolution method is to the engine, and their registry.
+
+A method has a ``name``, a frozen settings dataclass (``settings_type``, a :class:`MethodSettings`),
+and :meth:`Method.prepare`, which looks at one image at one scale (estimating or solving what it
+needs) and returns a :class:`Prepared`: a :class:`TileProcessor` plus a record of what was done.
+
+The engine (``engine/tiles.py``) knows nothing else. It upsamples each output tile, with the
+processor's halo around it, by pixel-centre bicubic interpolation, hands that block to the
+processor, and writes what comes back. A processor whose ``halo`` is ``None`` sees whole planes.
+
+Methods register themselves with :func:`register_method`; names are unique.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+import torch
+
+from ..core.errors import SettingsError
+from ..core.filters import blend_with_identity, convolve
+from ..core.layout import Layout
+from ..core.settings import Settings, settings_to_dict
+from ..models.model import NSSRModel
+
+
+class MethodSettings(Settings):
+    """Base of every method's settings (a frozen dataclass; see :mod:`napari_nssr.core.settings`)."""
+
+
+class TileProcessor(ABC):
+    """Turns a bicubic-upsampled block (a tile plus ``halo`` pixels on each side) into the tile.
+
+    Blocks are 2D float32 tensors in the image's own intensity units, on the engine's device.
+    """
+
+    #: Output pixels of context needed on each side of a tile; ``None``: whole planes only.
+    halo: int | None = 0
+
+    @abstractmethod
+    def __call__(self, block: torch.Tensor) -> torch.Tensor:
+        """The tile: ``block`` without ``halo`` pixels on each side, processed."""
+
+    def to(self, device: torch.device) -> TileProcessor:
+        """The same processor with its tensors on ``device``."""
+        return self
+
+    def blended(self, strength: float) -> TileProcessor:
+        """Bicubic (``strength`` 0) to this processor (1) and beyond: ``up + s * (processed - up)``."""
+        return strength_blend(self, strength)
+
+
+class Identity(TileProcessor):
+    """Plain bicubic: the block as it is."""
+
+    halo = 0
+
+    def __call__(self, block: torch.Tensor) -> torch.Tensor:
+        return block
+
+    def blended(self, strength: float) -> TileProcessor:
+        return self
+
+
+class LinearFilter(TileProcessor):
+    """Convolution with one filter ``h`` (impulse response, odd square); halo is its radius."""
+
+    def __init__(self, h: torch.Tensor) -> None:
+        self.h = h
+        self.halo = h.shape[-1] // 2
+
+    def __call__(self, block: torch.Tensor) -> torch.Tensor:
+        return convolve(block[None, None], self.h, padding="valid")[0, 0]
+
+    def to(self, device: torch.device) -> TileProcessor:
+        return LinearFilter(self.h.to(device))
+
+    def blended(self, strength: float) -> TileProcessor:
+        # blending a linear filter is blending its taps: one convolution instead of two passes
+        return LinearFilter(blend_with_identity(self.h, strength))
+
+
+class PlaneFunction(TileProcessor):
+    """A function of whole upsampled planes (numpy float64 in, same shape out), such as a
+    deconvolution from scikit-image that works in the Fourier domain or iterates."""
+
+    halo = None
+
+    def __init__(self, function: Callable[[np.ndarray], np.ndarray]) -> None:
+        self.function = function
+
+    def __call__(self, block: torch.Tensor) -> torch.Tensor:
+        out = self.function(block.detach().cpu().numpy().astype(np.float64))
+        return torch.from_numpy(np.asarray(out, dtype=np.float32)).to(block.device)
+
+
+class _Blend(TileProcessor):
+    def __init__(self, inner: TileProcessor, strength: float) -> None:
+        self.inner, self.strength, self.halo = inner, strength, inner.halo
+
+    def __call__(self, block: torch.Tensor) -> torch.Tensor:
+        r = self.halo or 0
+        core = block[r : block.shape[0] - r, r : block.shape[1] - r]
+        return core + self.strength * (self.inner(block) - core)
+
+    def to(self, device: torch.device) -> TileProcessor:
+        return _Blend(self.inner.to(device), self.strength)
+
+
+def strength_blend(processor: TileProcessor, strength: float) -> TileProcessor:
+    """``processor`` blended with plain bicubic by ``strength`` (1 leaves it as it is)."""
+    return processor if strength == 1 else _Blend(processor, strength)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a method made of one image at one scale.
+
+    Attributes
+    ----------
+    method : str
+        The method's registered name.
+    settings : MethodSettings
+        The settings it ran with.
+    processor : TileProcessor
+        What the engine applies to each tile.
+    model : NSSRModel or None
+        The filter, when the method's result is one linear filter (shown in the widgets).
+    info : Mapping
+        What the method estimated or chose for this image (recorded in metadata).
+    """
+
+    method: str
+    settings: MethodSettings
+    processor: TileProcessor
+    model: NSSRModel | None = None
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-ready record of the method, its settings and what it found, for layer and file metadata."""
+        record: dict[str, Any] = {"method": self.method, "settings": settings_to_dict(self.settings)}
+        if self.model is not None:
+            record["model"] = self.model.name
+            record["filter_size"] = self.model.size
+        record.update(self.info)
+        return record
+
+
+class Method(ABC):
+    """A super-resolution method (see the module docstring)."""
+
+    name: ClassVar[str]
+    #: One line for menus and ``--help``.
+    summary: ClassVar[str]
+    settings_type: ClassVar[type[MethodSettings]]
+
+    @abstractmethod
+    def prepare(self, image: Any, scale: tuple[float, float], layout: Layout, settings: Any) -> Prepared:
+        """Look at ``image`` (numpy or dask, any dtype the engine accepts) and make its tile processor.
+
+        Parameters
+        ----------
+        image : array-like
+            The whole input (the method may read a plane or two of it, never change it).
+        scale : tuple of float
+            ``(rows, cols)`` factors, each in ``[1, 16]``.
+        layout : Layout
+            Where its spatial and channel axes are.
+        settings : MethodSettings
+            An instance of :attr:`settings_type`.
+
+        Returns
+        -------
+        Prepared
+        """
+
+
+M = TypeVar("M", bound=type[Method])
+_REGISTRY: dict[str, Method] = {}
+
+
+def register_method(cls: M) -> M:
+    """Class decorator: add a :class:`Method` to the registry under its ``name`` (unique)."""
+    name = cls.name
+    if name in _REGISTRY:
+        raise SettingsError(f"a method named {name!r} is already registered")
+    if any(type(m).settings_type is cls.settings_type for m in _REGISTRY.values()):
+        raise SettingsError(f"{cls.settings_type.__name__} already belongs to another method")
+    _REGISTRY[name] = cls()
+    return cls
+
+
+def method_names() -> list[str]:
+    """Names of the registered methods, in registration order."""
+    return list(_REGISTRY)
+
+
+def get_method(name: str) -> Method:
+    """The registered method called ``name``.
+
+    Raises
+    ------
+    SettingsError
+        For an unknown name (the message lists the known ones).
+    """
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise SettingsError(f"unknown method {name!r}; known: {', '.join(_REGISTRY)}") from None
+
+
+def method_for_settings(settings: MethodSettings) -> Method:
+    """The registered method whose settings type ``settings`` is."""
+    for method in _REGISTRY.values():
+        if type(settings) is method.settings_type:
+            return method
+    raise SettingsError(f"no registered method takes {type(settings).__name__}")

@@ -1,0 +1,168 @@
+"""Estimate an image's own blur (an anisotropic Gaussian) and noise from its power spectrum.
+
+The low-resolution image (luma, Hann-windowed, scaled to std 0.25) is binned into rings of
+spatial frequency ``f`` and sectors of direction ``theta``, and the mean power per cell is fitted
+with
+
+    log P(f, theta) = log( A(theta) |f|^-alpha exp(-4 pi^2 f^T C f) + n^2 )
+
+a natural-image power law whose amplitude may differ per direction (edges of buildings, rows of
+cells), a Gaussian blur of covariance ``C`` (LR pixels squared) and a white-noise floor ``n``.
+The per-direction amplitude absorbs most of the image's own anisotropy, so the *slope* of the
+fall-off with ``f^2`` in each direction is what measures the blur there.
+
+``C`` is an *effective* blur: an image that is smooth in itself reads as blurred. Callers hedge
+for that (``blind.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.optimize import least_squares
+
+from ...core.errors import ImageError
+from ...core.layout import Layout
+
+MIN_NOISE = 0.004  # the chain models' own noise level: never assume a cleaner image than that
+RINGS = 24
+SECTORS = 8
+F_MIN, F_MAX = 0.03, 0.5  # cycles per LR pixel; below F_MIN the window's leakage dominates
+MIN_SIDE_FOR_DIRECTIONS = 48  # smaller images have too few frequencies per direction: one round blur
+ALPHA_RANGE = (1.0, 3.5)
+
+
+@dataclass(frozen=True)
+class BlurEstimate:
+    """An image's effective blur, noise and spectral slope, in LR pixels.
+
+    ``covariance`` is ``(c_xx, c_xy, c_yy)`` with ``x`` along columns and ``y`` along rows;
+    ``sigma`` is the round-equivalent width ``sqrt((c_xx + c_yy) / 2)``; ``noise`` is the std
+    of white noise for the image scaled to std 0.25; ``alpha`` the power-law slope.
+    """
+
+    sigma: float
+    noise: float
+    alpha: float
+    covariance: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+    @property
+    def axes(self) -> tuple[float, float, float]:
+        """``(major std, minor std, angle)``: the blur's principal widths and the major axis's
+        angle from the column axis towards the row axis, in radians in [0, pi)."""
+        c_xx, c_xy, c_yy = self.covariance
+        values, vectors = np.linalg.eigh(np.array([[c_xx, c_xy], [c_xy, c_yy]]))
+        major = vectors[:, 1]
+        angle = math.atan2(major[1], major[0]) % math.pi
+        return math.sqrt(max(values[1], 0.0)), math.sqrt(max(values[0], 0.0)), angle
+
+
+def representative_plane(image: Any, rgb: bool | None) -> np.ndarray:
+    """One 2D plane that stands for the image (the middle of any leading axes; RGB as channel mean)."""
+    return Layout.of(tuple(image.shape), rgb).representative_plane(image)
+
+
+@dataclass
+class _SpectrumCells:
+    """Mean log power per (ring, sector) cell, with each cell's mean ``log f`` and ``f f^T``."""
+
+    log_power: np.ndarray
+    log_f: np.ndarray
+    f_xx: np.ndarray
+    f_xy: np.ndarray
+    f_yy: np.ndarray
+    sector: np.ndarray
+    sectors: int
+
+
+def _spectrum_cells(plane: np.ndarray, sectors: int) -> _SpectrumCells:
+    plane = plane - plane.mean()
+    window = np.outer(np.hanning(plane.shape[0]), np.hanning(plane.shape[1]))
+    power = np.abs(np.fft.fft2(plane * window)) ** 2 / (window**2).sum()
+    fy = np.broadcast_to(np.fft.fftfreq(plane.shape[0])[:, None], plane.shape)
+    fx = np.broadcast_to(np.fft.fftfreq(plane.shape[1])[None, :], plane.shape)
+    f = np.hypot(fy, fx)
+    used = (f > F_MIN) & (f <= F_MAX)
+    fx, fy, f, power = fx[used], fy[used], f[used], power[used]
+    ring = np.minimum(np.digitize(f, np.linspace(F_MIN, F_MAX, RINGS + 1)) - 1, RINGS - 1)
+    # P(f) = P(-f): a direction and its opposite share a sector
+    sector = np.minimum((np.mod(np.arctan2(fy, fx), math.pi) / math.pi * sectors).astype(int), sectors - 1)
+    cell = ring * sectors + sector
+    cells = RINGS * sectors
+    count = np.bincount(cell, minlength=cells)
+    kept = count >= 4
+
+    def mean(values: np.ndarray) -> np.ndarray:
+        return np.bincount(cell, values, minlength=cells)[kept] / count[kept]
+
+    return _SpectrumCells(
+        log_power=np.log(np.maximum(mean(power), 1e-30)),
+        log_f=mean(np.log(f)),
+        f_xx=mean(fx * fx),
+        f_xy=mean(fx * fy),
+        f_yy=mean(fy * fy),
+        sector=(np.arange(cells) % sectors)[kept],
+        sectors=sectors,
+    )
+
+
+def _fit(cells: _SpectrumCells, round_blur: bool) -> BlurEstimate:
+    s = cells.sectors
+
+    def covariance(q: np.ndarray) -> tuple[float, float, float]:
+        l11, l21, l22 = q[s + 1 : s + 4]  # Cholesky factor: the covariance stays positive semi-definite
+        if round_blur:
+            return l11 * l11, 0.0, l11 * l11
+        return l11 * l11, l11 * l21, l21 * l21 + l22 * l22
+
+    def residual(q: np.ndarray) -> np.ndarray:
+        c_xx, c_xy, c_yy = covariance(q)
+        quadratic = c_xx * cells.f_xx + 2 * c_xy * cells.f_xy + c_yy * cells.f_yy
+        signal = q[cells.sector] - q[s] * cells.log_f - 4 * math.pi**2 * quadratic
+        return np.logaddexp(signal, q[-1]) - cells.log_power
+
+    top, bottom = cells.log_power.max(), cells.log_power.min()
+    start = np.r_[np.full(s, top - 2), 2.0, 0.5, 0.0, 0.5, bottom - 2]
+    lower = np.r_[np.full(s, -80.0), ALPHA_RANGE[0], 0.0, -5.0, 0.0, -80.0]
+    upper = np.r_[np.full(s, 80.0), ALPHA_RANGE[1], 5.0, 5.0, 5.0, 10.0]
+    q = least_squares(residual, start, bounds=(lower, upper)).x
+    c_xx, c_xy, c_yy = covariance(q)
+    return BlurEstimate(
+        sigma=math.sqrt((c_xx + c_yy) / 2),
+        noise=math.exp(q[-1] / 2),
+        alpha=float(q[s]),
+        covariance=(float(c_xx), float(c_xy), float(c_yy)),
+    )
+
+
+def estimate_blur(image: Any, rgb: bool | None = None) -> BlurEstimate:
+    """Estimate the effective blur (anisotropic Gaussian) and noise of ``image`` from its own
+    power spectrum (about 0.1 s per Mpx plane).
+
+    Parameters
+    ----------
+    image : array-like
+        2D, RGB or a stack; its representative plane (:func:`representative_plane`) is fitted.
+    rgb : bool or None
+        Whether the last axis is colour (``None`` guesses).
+
+    Returns
+    -------
+    BlurEstimate
+        In low-resolution pixels; a flat image gets no blur and the noise floor.
+    """
+    plane = representative_plane(image, rgb)
+    if min(plane.shape) < 16:
+        raise ImageError(f"blind estimation needs at least 16x16 pixels, got {plane.shape}")
+    if not np.isfinite(plane).all():
+        raise ImageError("the image contains NaN or infinite values; replace them before super-resolving")
+    spread = plane.std()
+    if spread <= 1e-9 * max(1.0, float(np.abs(plane).max())):  # flat: nothing to estimate or sharpen
+        return BlurEstimate(0.0, MIN_NOISE, 2.0)
+    plane = plane * (0.25 / spread)  # the chain prior's images have std 0.25
+    if min(plane.shape) < MIN_SIDE_FOR_DIRECTIONS:
+        return _fit(_spectrum_cells(plane, 1), round_blur=True)
+    return _fit(_spectrum_cells(plane, SECTORS), round_blur=False)

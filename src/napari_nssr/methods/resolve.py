@@ -1,0 +1,106 @@
+"""The one place that turns what a caller passes as ``method`` into a method and its settings.
+
+Everything that runs a method (the engine's ``super_resolve``, the CLI, the benchmark, the demo
+and the napari widgets) goes through :func:`resolve_method`, so a spelling means the same thing
+everywhere:
+
+============================  ==========================================================
+``None``                       the default method, :data:`DEFAULT_METHOD` (``"blind"``)
+a method name                  that method with its default settings (``"wiener"``)
+a settings object              the method it belongs to, with those settings
+an :class:`NSSRModel`          the ``filter`` method with that model
+any other string or a path     the ``filter`` method with that model source: a bundled
+                               name (``"default"``), a family (``"chain"``) or a file
+============================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Union
+
+from ..core.errors import SettingsError
+from ..core.layout import Layout, check_scale
+from ..models.model import NSSRModel
+from . import bicubic, deconvolution, fixed_filter
+from .base import Method, MethodSettings, Prepared, get_method, method_for_settings, method_names
+from .blind import method as blind_method
+
+# importing a method's module registers it; these are the package's own
+BUILT_IN = (
+    blind_method.Blind,
+    fixed_filter.Filter,
+    bicubic.Bicubic,
+    deconvolution.Wiener,
+    deconvolution.RichardsonLucy,
+)
+
+DEFAULT_METHOD = "blind"
+MethodSpec = Union[str, "os.PathLike[str]", NSSRModel, MethodSettings, None]
+
+
+def resolve_method(spec: MethodSpec = None) -> tuple[Method, MethodSettings]:
+    """The method and settings ``spec`` stands for (see the module docstring for the spellings).
+
+    Parameters
+    ----------
+    spec : str, os.PathLike, NSSRModel, MethodSettings or None
+        What the caller asked for.
+
+    Returns
+    -------
+    tuple of (Method, MethodSettings)
+
+    Raises
+    ------
+    SettingsError
+        For a name that is neither a method nor a model, or an unknown kind of value.
+    """
+    if spec is None:
+        spec = DEFAULT_METHOD
+    if isinstance(spec, MethodSettings):
+        return method_for_settings(spec), spec
+    if isinstance(spec, NSSRModel):
+        return get_method("filter"), fixed_filter.FilterSettings(model=spec)
+    if isinstance(spec, str) and spec in method_names():
+        method = get_method(spec)
+        return method, method.settings_type()
+    if isinstance(spec, (str, os.PathLike)):
+        try:
+            return get_method("filter"), fixed_filter.FilterSettings(model=str(spec))
+        except SettingsError as exc:
+            raise SettingsError(f"{exc}; methods: {', '.join(method_menu())}") from None
+    raise SettingsError(
+        f"method must be a method name, a model, a model name or file, or method settings; got {type(spec).__name__}"
+    )
+
+
+def prepare_method(image: Any, scale: Any, spec: MethodSpec = None, rgb: bool | None = None) -> Prepared:
+    """Resolve ``spec`` and let the method look at ``image`` at ``scale``.
+
+    Parameters
+    ----------
+    image : array-like
+        The input (numpy or dask).
+    scale : float or tuple of float
+        Upsampling factor (checked).
+    spec : MethodSpec
+        See :func:`resolve_method`.
+    rgb : bool or None
+        Whether the last axis is colour.
+
+    Returns
+    -------
+    Prepared
+        The tile processor and the record of what the method did.
+    """
+    method, settings = resolve_method(spec)
+    layout = Layout.of(tuple(int(n) for n in image.shape), rgb)
+    return method.prepare(image, check_scale(scale), layout, settings)
+
+
+def method_menu() -> list[str]:
+    """Registered method names for menus: the default first, then the built-in ones, then any others."""
+    built_in = [m.name for m in BUILT_IN]
+    rank = {name: i for i, name in enumerate(built_in)}
+    return sorted(method_names(), key=lambda name: rank.get(name, len(rank)))

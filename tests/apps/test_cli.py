@@ -1,0 +1,190 @@
+import numpy as np
+import pytest
+
+from napari_nssr.apps.cli import main
+from napari_nssr.io.images import read_image, write_image
+from napari_nssr.models.bundled import load_model
+
+TINY_TRAIN = [
+    "--count",
+    "16",
+    "--size",
+    "11",
+    "--depth",
+    "2",
+    "--width",
+    "4",
+    "--epochs",
+    "300",
+    "--lr",
+    "0.01",
+    "--device",
+    "cpu",
+]
+
+
+@pytest.fixture
+def png(tmp_path):
+    img = (np.random.default_rng(0).random((12, 16, 3)) * 255).astype(np.uint8)
+    return write_image(tmp_path / "photo.png", img)
+
+
+@pytest.fixture
+def tif(tmp_path):
+    img = (np.random.default_rng(1).random((2, 10, 12)) * 4000).astype(np.uint16)
+    return write_image(tmp_path / "stack.tif", img)
+
+
+def test_train_writes_a_loadable_model(tmp_path, capsys):
+    out = tmp_path / "m.safetensors"
+    assert main(["train", "-o", str(out), *TINY_TRAIN]) == 0
+    assert "converged" in capsys.readouterr().out
+    model = load_model(out)
+    assert model.filter.shape == (5, 5) and model.gallery.count == 16
+    assert main(["train", "-o", str(out), *TINY_TRAIN]) == 2  # refuses to clobber
+    assert main(["train", "-o", str(out), "--overwrite", *TINY_TRAIN]) == 0
+
+
+def test_train_on_a_measured_psf(tmp_path):
+    from napari_nssr.core.kernels import gaussian_kernel
+
+    psf = write_image(tmp_path / "psf.tif", (gaussian_kernel(13, 1.5, 1.0, 0.2) * 1e4).astype(np.float32))
+    out = tmp_path / "psf.safetensors"
+    assert main(["train", "-o", str(out), "--kernels", str(psf), "--ridge", "0.01", *TINY_TRAIN]) == 0
+    model = load_model(out)
+    assert model.gallery.family == "file" and model.training["kernel_count"] == 1
+    assert model.loss.ridge == 0.01 and model.noise_gain < 10
+
+
+def test_train_for_a_widefield_microscope(tmp_path):
+    out = tmp_path / "w.safetensors"
+    optics = ["--family", "widefield", "--na", "1.2", "--wavelength", "0.6", "--pixel-size", "0.08", "--defocus", "0.3"]
+    optics += ["--objective", "chain"]  # the exact optimum of the chain objective is reached in 300 steps
+    assert main(["train", "-o", str(out), *TINY_TRAIN, *optics]) == 0
+    gallery = load_model(out).gallery
+    assert gallery.family == "widefield" and gallery.numerical_aperture == 1.2 and gallery.wavelength_um == 0.6
+    assert gallery.pixel_um == 0.08 and gallery.defocus_um == 0.3
+    assert (
+        main(["train", "-o", str(tmp_path / "bad.safetensors"), *TINY_TRAIN, "--family", "widefield", "--na", "1.6"])
+        == 2
+    )
+
+
+def test_train_degradation_aware(tmp_path, capsys):
+    out = tmp_path / "c.safetensors"
+    args = ["--objective", "chain", "--family", "div2krk", "--gallery-scale", "2", "--noise", "0.01"]
+    assert main(["train", "-o", str(out), *args, *TINY_TRAIN]) == 0
+    model = load_model(out)
+    assert model.chain is not None and model.chain.noise == 0.01 and model.gallery.family == "div2krk"
+
+
+def test_train_with_paper_recipe_reports_non_convergence(tmp_path, capsys):
+    out = tmp_path / "p.safetensors"
+    code = main(["train", "-o", str(out), "--recipe", "paper", "--no-hold-sum", *TINY_TRAIN[:-8], "--epochs", "2"])
+    assert code in (2, 3)  # 3: trained but not converged; 2: diverged to NaN
+    assert "NOT converged" in capsys.readouterr().out or code == 2
+
+
+def test_apply_png_and_tif_with_several_scales(png, tif, tmp_path):
+    assert main(["apply", str(png), str(tif), "-s", "2", "-s", "3", "-o", str(tmp_path / "out")]) == 0
+    a = read_image(tmp_path / "out" / "photo_x2_nssr.png")
+    assert a.shape == (24, 32, 3) and a.dtype == np.uint8
+    b = read_image(tmp_path / "out" / "stack_x3_nssr.tif")
+    assert b.shape == (2, 30, 36) and b.dtype == np.uint16
+
+
+def test_apply_with_the_per_scale_chain_family(png, tmp_path):
+    assert main(["apply", str(png), "-s", "2.5", "-m", "chain", "-o", str(tmp_path / "c")]) == 0
+    assert read_image(tmp_path / "c" / "photo_x2.5_nssr.png").shape == (30, 40, 3)
+
+
+def test_apply_refuses_to_clobber_and_never_touches_inputs(png, tmp_path, capsys):
+    assert main(["apply", str(png), "-s", "2"]) == 0
+    result = tmp_path / "photo_x2_nssr.png"
+    before = result.read_bytes()
+    assert main(["apply", str(png), "-s", "2"]) == 2
+    assert "exists" in capsys.readouterr().err
+    assert result.read_bytes() == before
+    # an output that would land on another input is refused even with --overwrite
+    original = png.read_bytes()
+    assert main(["apply", str(png), str(result), "-s", "2", "--overwrite"]) == 2
+    assert "one of the inputs" in capsys.readouterr().err
+    assert png.read_bytes() == original and result.read_bytes() == before
+    assert main(["apply", str(png), "-s", "2", "--overwrite", "--strength", "0.5"]) == 0
+
+
+def test_apply_bad_inputs_give_one_line_errors(tmp_path, capsys):
+    bad = write_image(tmp_path / "nan.tif", np.full((8, 8), np.nan, np.float32))
+    assert main(["apply", str(bad), "-s", "2"]) == 2
+    assert "NaN" in capsys.readouterr().err
+    assert not (tmp_path / "nan_x2_nssr.tif").exists()
+    assert main(["apply", str(tmp_path / "missing.tif"), "-s", "2"]) == 2
+    assert main(["apply", str(bad), "-s", "0.5"]) == 2
+    assert main(["apply", str(bad), "-s", "2", "-m", str(bad)]) == 2
+    (tmp_path / "junk.tif").write_bytes(b"junk")
+    assert main(["apply", str(tmp_path / "junk.tif"), "-s", "2"]) == 2
+    assert "could not read" in capsys.readouterr().err
+
+
+def test_apply_float_to_png_is_refused_before_writing(tmp_path, capsys):
+    src = write_image(tmp_path / "f.tif", np.random.default_rng(0).random((8, 8)).astype(np.float32))
+    assert main(["apply", str(src), "-s", "2", "--format", "png"]) == 2
+    assert "PNG stores only" in capsys.readouterr().err
+
+
+def test_info(capsys):
+    assert main(["info", "paper"]) == 0
+    assert '"hold_sum_at_one": false' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "options, method",
+    [
+        ([], "blind"),
+        (["--method", "bicubic"], "bicubic"),
+        (["-m", "chain"], "filter"),
+        (["-m", "blind"], "blind"),
+        (["--method", "wiener", "--psf-sigma", "1.2", "--wiener-balance", "0.1"], "wiener"),
+        (["--method", "richardson-lucy", "--richardson-lucy-iterations", "3"], "richardson-lucy"),
+        (["--method", "blind", "--blind-noise-margin", "2"], "blind"),
+    ],
+)
+def test_apply_with_each_method_and_its_options(tif, tmp_path, options, method):
+    from napari_nssr import super_resolve
+    from napari_nssr.apps.cli import build_parser
+
+    assert main(["apply", str(tif), "-s", "2", "-o", str(tmp_path / "o"), *options]) == 0
+    args = build_parser().parse_args(["apply", str(tif), "-s", "2", *options])
+    settings = args.method_options.settings(args)
+    from napari_nssr.methods.resolve import resolve_method
+
+    assert resolve_method(settings)[0].name == method
+    expected = super_resolve(read_image(tif), 2, settings)
+    np.testing.assert_array_equal(read_image(tmp_path / "o" / "stack_x2_nssr.tif"), expected)
+
+
+def test_options_of_another_method_are_refused_before_work(tif, tmp_path, capsys):
+    assert main(["apply", str(tif), "-s", "2", "-o", str(tmp_path / "o"), "--wiener-balance", "0.1"]) == 2
+    assert "--wiener-balance does not apply to --method blind" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+    assert main(["apply", str(tif), "-s", "2", "--method", "wiener", "--wiener-balance", "-1"]) == 2
+    assert "balance" in capsys.readouterr().err
+
+
+def test_methods_lists_every_method_with_its_options(capsys):
+    assert main(["methods"]) == 0
+    out = capsys.readouterr().out
+    for text in ("blind (default)", "richardson-lucy", "--wiener-balance", "--psf-sigma", "--model"):
+        assert text in out
+
+
+def test_only_library_errors_become_one_line(monkeypatch, tif):
+    # a bug (here a TypeError from inside) keeps its traceback instead of posing as a user error
+    import napari_nssr.apps.cli as cli
+
+    def broken(*args, **kwargs):
+        raise TypeError("a bug")
+
+    monkeypatch.setattr(cli, "super_resolve", broken)
+    with pytest.raises(TypeError, match="a bug"):
+        main(["apply", str(tif), "-s", "2", "--overwrite"])

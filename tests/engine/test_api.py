@@ -1,0 +1,152 @@
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from napari_nssr import super_resolve, upsample_bicubic
+from napari_nssr.core.degrade import blur_subsample
+from napari_nssr.core.errors import ImageError, ImageTypeError, SettingsError
+from napari_nssr.core.kernels import gaussian_kernel
+from napari_nssr.engine.tiles import InferenceCancelled
+
+
+def test_strength_zero_is_plain_bicubic(rng):
+    x = rng.random((20, 24)).astype(np.float32)
+    ref = F.interpolate(torch.from_numpy(x)[None, None], size=(40, 48), mode="bicubic", align_corners=False)[0, 0]
+    np.testing.assert_allclose(upsample_bicubic(x, 2), ref.numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "shape, scale, expected, rgb",
+    [
+        ((20, 30), 2, (40, 60), None),
+        ((20, 30, 3), 3, (60, 90, 3), None),
+        ((4, 20, 30), 2, (4, 40, 60), None),
+        ((2, 3, 10, 12), 4, (2, 3, 40, 48), None),
+        ((21, 33), 2.5, (52, 82), None),
+        ((15, 10), (2, 3), (30, 30), None),
+        ((5, 10, 3), 2, (5, 20, 6), False),
+    ],
+)
+def test_output_shapes(rng, shape, scale, expected, rgb):
+    out = super_resolve(rng.random(shape).astype(np.float32), scale, rgb=rgb)
+    assert out.shape == expected
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16, np.float32, np.float64])
+def test_dtype_is_kept_and_integers_clipped(dtype):
+    x = np.zeros((24, 24), dtype)
+    hi = np.iinfo(dtype).max if np.dtype(dtype).kind in "ui" else 1.0
+    x[8:16, 8:16] = hi  # a hard edge makes the sharpening filter overshoot
+    out = super_resolve(x, 2)
+    assert out.dtype == np.dtype(dtype)
+    if np.dtype(dtype).kind in "ui":
+        assert out.max() == hi  # the overshoot above the maximum is clipped, not wrapped
+        # the undershoot below zero is clipped for unsigned types and kept for signed ones
+        assert out.min() == 0 if np.dtype(dtype).kind == "u" else out.min() < 0
+        assert (out == hi).sum() > 0
+    else:
+        assert out.max() > hi  # floats are not clipped: the overshoot is real data
+
+
+def test_intensity_range_is_kept_for_uint16(rng):
+    x = (rng.random((32, 32)) * 1000 + 30000).astype(np.uint16)
+    out = super_resolve(x, 2)
+    assert abs(float(out.mean()) - float(x.mean())) < 5
+
+
+def test_constant_image_stays_constant():
+    out = super_resolve(np.full((16, 16), 123.0, np.float32), 3)
+    np.testing.assert_allclose(out, 123.0, rtol=1e-5)
+
+
+def test_stack_planes_and_rgb_channels_match_2d_calls(rng):
+    # a fixed model: the blind one is solved once per image, from a representative plane
+    stack = rng.random((2, 12, 14, 3)).astype(np.float32)
+    out = super_resolve(stack, 2, "chain")
+    for i in range(2):
+        for c in range(3):
+            np.testing.assert_allclose(out[i, ..., c], super_resolve(stack[i, ..., c], 2, "chain"), atol=1e-6)
+
+
+def test_pixel_centre_alignment():
+    y, x = np.mgrid[0:31, 0:31]
+    blob = np.exp(-((y - 12.0) ** 2 + (x - 17.0) ** 2) / 8.0).astype(np.float32)
+    out = upsample_bicubic(blob, 3).astype(np.float64)
+    yy, xx = np.mgrid[0 : out.shape[0], 0 : out.shape[1]]
+    cy, cx = (out * yy).sum() / out.sum(), (out * xx).sum() / out.sum()
+    assert cy == pytest.approx((12 + 0.5) * 3 - 0.5, abs=0.05)
+    assert cx == pytest.approx((17 + 0.5) * 3 - 0.5, abs=0.05)
+
+
+def test_input_is_not_modified(rng):
+    x = rng.random((10, 10)).astype(np.float32)
+    before = x.copy()
+    super_resolve(x, 2)
+    np.testing.assert_array_equal(x, before)
+
+
+def test_default_model_beats_bicubic_on_a_blurred_photo():
+    # a mid-range DIV2KRK x2 blur (variances 2.6 and 1.4); mild blurs are over-sharpened (docs/method.md)
+    from skimage import data
+    from skimage.util import img_as_float
+
+    hr = img_as_float(data.camera())[128:320, 128:320]
+    lr = blur_subsample(hr, gaussian_kernel(21, 1.6, 1.2, 0.4), 2).astype(np.float32)
+
+    def err(img):
+        return np.mean((img[4:-4, 4:-4] - hr[4:-4, 4:-4]) ** 2)
+
+    assert err(super_resolve(lr, 2)) < 0.9 * err(upsample_bicubic(lr, 2))
+
+
+def test_progress_and_cancel(rng):
+    x = rng.random((2, 40, 40)).astype(np.float32)
+    seen = []
+    super_resolve(x, 2, tile_size=32, progress=seen.append)
+    # first the method prepares, then 80x80 output in 32-pixel tiles: 3x3 tiles per plane, 2 planes
+    assert seen[0].phase == "preparing the method" and seen[0].done == 0
+    assert [p.done for p in seen[1:]] == list(range(1, 19)) and seen[-1].total == 18
+    with pytest.raises(InferenceCancelled):
+        super_resolve(x, 2, tile_size=32, cancel=lambda: True)
+
+
+@pytest.mark.parametrize(
+    "image, kwargs, error, message",
+    [
+        (np.full((8, 8), np.nan, np.float32), {}, ImageError, "NaN"),
+        (np.array([[1, np.inf], [0, 0]], np.float32), {}, ImageError, "infinite"),
+        (np.zeros((0, 5), np.float32), {}, ImageError, "empty"),
+        (np.zeros((1, 1), np.float32), {}, ImageError, "2x2"),
+        (np.zeros((1, 9), np.float32), {}, ImageError, "2x2"),
+        (np.zeros(9, np.float32), {}, ImageError, "2 axes"),
+        (np.zeros((4, 4), bool), {}, ImageTypeError, "dtype bool"),
+        (np.zeros((4, 4), complex), {}, ImageTypeError, "complex"),
+        (np.array([["a", "b"], ["c", "d"]]), {}, ImageTypeError, "dtype"),
+        (np.zeros((4, 4), np.float32), dict(scale=0.5), ImageError, ">= 1"),
+        (np.zeros((4, 4), np.float32), dict(scale=float("nan")), ImageError, "finite"),
+        (np.zeros((4, 4), np.float32), dict(scale=100), ImageError, "<= 16"),
+        (np.zeros((4, 4), np.float32), dict(strength=-1), ImageError, "strength"),
+        (np.zeros((4, 4, 5), np.float32), dict(rgb=True), ImageError, "3 or 4"),
+        (np.zeros((4, 4), np.float32), dict(device="tpu"), SettingsError, "device"),
+        (np.zeros((4, 4), np.float32), dict(tile_size=8), SettingsError, "tile_size"),
+    ],
+)
+def test_bad_input_is_a_clear_error(image, kwargs, error, message):
+    from napari_nssr.core.errors import NSSRError
+
+    assert issubclass(error, NSSRError)
+    kwargs = {"scale": 2, **kwargs}
+    with pytest.raises(error, match=message):
+        super_resolve(image, **kwargs)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_matches_cpu(rng):
+    x = rng.random((40, 40)).astype(np.float32)
+    np.testing.assert_allclose(super_resolve(x, 2, device="cuda"), super_resolve(x, 2, device="cpu"), atol=1e-5)
+
+
+def test_numpy_scalar_scales_are_accepted(rng):
+    x = rng.random((10, 12)).astype(np.float32)
+    np.testing.assert_array_equal(super_resolve(x, np.float32(2.0), "chain"), super_resolve(x, 2, "chain"))

@@ -1,0 +1,144 @@
+"""The blind method's solve: hedged galleries, the unknown-blur rule, the filter for an estimate."""
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from napari_nssr import super_resolve, upsample_bicubic
+from napari_nssr.core.degrade import blur_subsample
+from napari_nssr.core.errors import ImageError, SettingsError
+from napari_nssr.core.kernels import div2krk_kernel
+from napari_nssr.core.metrics import psnr_y
+from napari_nssr.methods.blind.solve import (
+    DEFAULT_SETTINGS,
+    BlindSettings,
+    blind_model,
+    blur_unknown,
+    family_gallery,
+    hedge,
+    hedged_gallery,
+    wavelet_noise,
+    widest_blur,
+)
+from napari_nssr.models.model import NSSRModel
+from napari_nssr.objectives.chain import ChainSettings, ChainStatistics, random_natural_image
+
+MIN_NOISE = DEFAULT_SETTINGS.min_noise
+
+
+def test_noisier_images_get_gentler_filters(rng):
+    clean = ndimage.gaussian_filter(random_natural_image(192, 2.0, rng), 1.0, mode="wrap")
+    gentle = blind_model(clean + rng.normal(0, 0.05, clean.shape), 2)
+    sharp = blind_model(clean, 2)
+    assert gentle.noise_gain < sharp.noise_gain
+    assert gentle.dc_gain == pytest.approx(1.0, abs=1e-5) and sharp.dc_gain == pytest.approx(1.0, abs=1e-5)
+
+
+def test_images_too_small_to_fit_get_the_family_filter_at_their_own_noise(rng):
+    smooth = ndimage.gaussian_filter(random_natural_image(128, 2.0, rng), 1.0, mode="wrap")[:24, :24]
+    clean, noisy = blind_model(smooth, 3), blind_model(smooth + rng.normal(0, 0.03, smooth.shape), 3)
+    assert clean.name.startswith("blind-x3 (blur unknown") and noisy.name.startswith("blind-x3 (blur unknown")
+    assert noisy.noise_gain < clean.noise_gain  # a fixed model would ignore the noise
+    assert noisy.training["blind"]["major_hr"] is None
+    assert super_resolve(rng.random((12, 16)).astype(np.float32), 2, "blind").shape == (24, 32)
+
+
+@pytest.mark.parametrize("noise", [0.01, 0.03])
+def test_wavelet_noise_recovers_white_noise_on_a_small_image(noise, rng):
+    clean = ndimage.gaussian_filter(random_natural_image(96, 2.0, rng), 1.5, mode="wrap")[:28, :28]
+    noisy = clean + rng.normal(0.0, noise, clean.shape)
+    assert wavelet_noise(noisy) == pytest.approx(noise * 0.25 / noisy.std(), rel=0.25)
+    assert wavelet_noise(np.full((20, 20), 0.5)) == MIN_NOISE
+    noisy[3, 4] = np.nan
+    with pytest.raises(ImageError, match="NaN"):
+        wavelet_noise(noisy)
+
+
+def test_images_smooth_in_themselves_get_the_family_filter(rng):
+    # a random scene seen through optics far wider than any DIV2KRK blur, then a mild DIV2KRK-like blur
+    hr = ndimage.gaussian_filter(random_natural_image(384, 2.0, rng), 4.0, mode="wrap")
+    lr = blur_subsample(hr, div2krk_kernel(21, 2, np.random.default_rng(5)), 2).astype(np.float32)
+    model = blind_model(lr, 2)
+    assert model.name.startswith("blind-x2 (blur unknown")
+    np.testing.assert_array_equal(hedged_gallery(2, 9.0, 8.0, 0.3), family_gallery(2))
+    widths = [np.sqrt((k * (np.arange(21) - 10) ** 2).sum(1).sum()) for k in family_gallery(2)]
+    assert widths[0] == pytest.approx(DEFAULT_SETTINGS.family_hedge_low * widest_blur(2), rel=0.03)
+    assert widths[-1] == pytest.approx(DEFAULT_SETTINGS.family_hedge_high * widest_blur(2), rel=0.03)
+    # the family filter holds back against the filter for the (capped) estimate, and still gains
+    capped = hedged_gallery(2, widest_blur(2), widest_blur(2), 0.0)
+    h = ChainStatistics.from_kernels(capped, 2, 11, ChainSettings(noise=MIN_NOISE)).optimum()
+    for_estimate = NSSRModel(filter=h.float(), name="capped", kind="closed_form")
+    assert model.noise_gain < 0.8 * for_estimate.noise_gain
+    assert psnr_y(hr, super_resolve(lr, 2, model), 2) > psnr_y(hr, upsample_bicubic(lr, 2), 2) + 0.5
+
+
+def test_non_integer_scales_solve_at_the_nearest_integer(rng):
+    image = ndimage.gaussian_filter(random_natural_image(128, 2.0, rng), 1.2, mode="wrap")
+    assert blind_model(image, 2.4).name.startswith("blind-x2 ")
+    assert blind_model(image, 2.6).name.startswith("blind-x3 ")
+    assert super_resolve(image.astype(np.float32), 2.6, "blind").shape == (333, 333)
+
+
+def test_hedged_gallery_stays_within_the_estimate_and_the_family():
+    def principal_stds(kernel):
+        n = kernel.shape[0]
+        y, x = np.mgrid[:n, :n] - n // 2
+        cov = np.cov(np.stack([x.ravel(), y.ravel()]), aweights=kernel.ravel())
+        return np.sqrt(np.linalg.eigvalsh(cov))[::-1]
+
+    kernels = hedged_gallery(2, 2.0, 1.0, np.pi / 6)
+    low, high = hedge(2)
+    stds = np.array([principal_stds(k) for k in kernels])
+    # never wider than the estimate (what would over-sharpen), never narrower than the hedge
+    assert stds[:, 0].max() == pytest.approx(high * 2.0, rel=0.03)
+    assert stds[:, 1].max() == pytest.approx(high * 1.0, rel=0.03)
+    # (pixel sampling widens a narrow Gaussian a little: hence the looser tolerance)
+    assert stds[:, 0].min() == pytest.approx(low * 2.0, rel=0.08)
+    # the estimate's orientation is kept
+    n = kernels.shape[1]
+    y, x = np.mgrid[:n, :n] - n // 2
+    along = np.array([np.cos(np.pi / 6), np.sin(np.pi / 6)])
+    spread_along = (kernels[-1] * (x * along[0] + y * along[1]) ** 2).sum()
+    assert np.sqrt(spread_along) == pytest.approx(2.0, rel=0.03)
+    # an estimate wider than any DIV2KRK kernel is capped at the family's widest
+    widest = np.sqrt(DEFAULT_SETTINGS.widest_variance_per_scale * 2)
+    capped = hedged_gallery(2, 4.0, 1.0, 0.0)
+    assert principal_stds(capped[-1]) == pytest.approx([widest, 1.0], rel=0.03)
+
+
+def test_estimates_wider_than_the_family_in_every_direction_or_in_area_are_unknown_blurs():
+    SMOOTH_MARGIN, AREA_MARGIN = DEFAULT_SETTINGS.smooth_margin, DEFAULT_SETTINGS.area_margin
+    w = widest_blur(4)
+    assert not blur_unknown(4, w, w)  # the family's widest blur itself
+    assert blur_unknown(4, 1.1 * SMOOTH_MARGIN * w, 1.01 * SMOOTH_MARGIN * w)
+    # cell at x4 under motion blur: narrower than the family across the motion, far wider along it
+    assert blur_unknown(4, 5.27, 3.06) and 3.06 < SMOOTH_MARGIN * w
+    assert not blur_unknown(4, 3.1, 2.2)  # a typical estimate for a DIV2KRK-blurred photo at x4
+    assert not blur_unknown(4, 1.1 * AREA_MARGIN * w, 0.8 * AREA_MARGIN * w)
+    # from x4 on the hedge is tighter, and larger scales keep x4's
+    assert hedge(2)[0] < hedge(3)[0] < hedge(4)[0] and hedge(8) == hedge(4)
+
+
+def test_settings_change_the_solve_and_are_recorded(rng):
+    image = ndimage.gaussian_filter(random_natural_image(128, 2.0, rng), 1.2, mode="wrap")
+    image = image + rng.normal(0.0, 0.02, image.shape)  # noise above the floor, so the margin matters
+    default = blind_model(image, 2)
+    cautious = blind_model(image, 2, settings=BlindSettings(noise_margin=6.0))
+    wide = blind_model(image, 3, settings=BlindSettings(filter_size=9))
+    assert cautious.noise_gain < default.noise_gain and wide.size == 9
+    assert cautious.training["blind"]["settings"]["noise_margin"] == 6.0
+    assert hedge(2, BlindSettings(hedge_low_x2=0.9)) == (0.9, 1.0)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(filter_size=10),
+        dict(kernel_size=20),
+        dict(hedge_low_x2=1.5),
+        dict(family_hedge_low=1.0, family_hedge_high=0.5),
+    ],
+)
+def test_bad_blind_settings(bad):
+    with pytest.raises(SettingsError):
+        BlindSettings(**bad)

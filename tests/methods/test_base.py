@@ -1,0 +1,81 @@
+"""The method interface: processors, blending, the registry."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+import torch
+
+from napari_nssr.core.errors import SettingsError
+from napari_nssr.core.filters import delta_filter
+from napari_nssr.methods.base import (
+    Identity,
+    LinearFilter,
+    Method,
+    MethodSettings,
+    PlaneFunction,
+    Prepared,
+    get_method,
+    method_for_settings,
+    method_names,
+    register_method,
+    strength_blend,
+)
+from napari_nssr.methods.bicubic import BicubicSettings
+
+
+def test_linear_filter_halo_valid_convolution_and_blend():
+    h = torch.zeros(5, 5)
+    h[2, 2], h[2, 3] = 0.5, 0.5
+    processor = LinearFilter(h)
+    block = torch.rand(12, 14)
+    assert processor.halo == 2 and processor(block).shape == (8, 10)
+    half = processor.blended(0.5)
+    torch.testing.assert_close(half(block), 0.5 * processor(block) + 0.5 * block[2:-2, 2:-2])
+    torch.testing.assert_close(processor.blended(0.0)(block), LinearFilter(delta_filter(5))(block))
+
+
+def test_generic_blend_matches_for_a_plane_function():
+    double = PlaneFunction(lambda plane: 2 * plane)
+    block = torch.rand(6, 7)
+    assert double.halo is None
+    torch.testing.assert_close(double(block), 2 * block)
+    torch.testing.assert_close(double.blended(0.25)(block), 1.25 * block)
+    assert strength_blend(double, 1) is double and Identity().blended(0.3)(block) is block
+
+
+def test_registry_finds_methods_by_name_and_by_settings():
+    assert {"blind", "filter", "bicubic", "wiener", "richardson-lucy"} <= set(method_names())
+    assert get_method("bicubic").settings_type is BicubicSettings
+    assert method_for_settings(BicubicSettings()).name == "bicubic"
+    with pytest.raises(SettingsError, match="unknown method 'nope'; known: "):
+        get_method("nope")
+
+
+def test_a_new_method_is_one_class_and_names_are_unique(monkeypatch):
+    from napari_nssr.methods import base
+
+    monkeypatch.setattr(base, "_REGISTRY", dict(base._REGISTRY))  # the test's method leaves with it
+
+    @dataclass(frozen=True)
+    class NegateSettings(MethodSettings):
+        pass
+
+    class Negate(Method):
+        name = "test-negate"
+        summary = "minus the bicubic upsampling"
+        settings_type = NegateSettings
+
+        def prepare(self, image, scale, layout, settings):
+            return Prepared(self.name, settings, PlaneFunction(lambda plane: -plane))
+
+    register_method(Negate)
+    from napari_nssr import super_resolve
+
+    image = np.random.default_rng(0).random((6, 6)).astype(np.float32)
+    np.testing.assert_allclose(super_resolve(image, 2, "test-negate"), -super_resolve(image, 2, "bicubic"), atol=1e-6)
+    np.testing.assert_allclose(
+        super_resolve(image, 2, NegateSettings()), -super_resolve(image, 2, "bicubic"), atol=1e-6
+    )
+    with pytest.raises(SettingsError, match="already registered"):
+        register_method(Negate)

@@ -1,0 +1,75 @@
+"""The layout promises: one test file per module, imports only go downward, a small public API."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import napari_nssr
+
+SRC = Path(napari_nssr.__file__).parent
+TESTS = Path(__file__).parent
+# the layers, bottom first: a module may import from its own layer and those below it
+LAYERS = ["core", "io", "objectives", "networks", "models", "training", "methods", "engine", "apps", "_widgets"]
+
+
+def _modules() -> list[Path]:
+    return [p for p in SRC.rglob("*.py") if p.name not in ("__init__.py", "_version.py")]
+
+
+def _layer(path: Path) -> str | None:
+    parts = path.relative_to(SRC).parts
+    return parts[0] if len(parts) > 1 else None
+
+
+def test_every_module_has_its_own_test_file():
+    missing = []
+    for module in _modules():
+        rel = module.relative_to(SRC)
+        folder = [part.lstrip("_") for part in rel.parts[:-1]]
+        expected = TESTS.joinpath(*folder, "test_" + rel.stem.lstrip("_") + ".py")
+        if not expected.is_file():
+            missing.append(f"{rel} -> {expected.relative_to(TESTS)}")
+    assert not missing, "modules without a test file:\n" + "\n".join(missing)
+
+
+def _imported_layers(path: Path) -> set[tuple[str, bool]]:
+    """(layer, inside a function) of every package-internal import of ``path``."""
+    found = set()
+    tree = ast.parse(path.read_text())
+    package = path.relative_to(SRC).parts[:-1]
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            inner = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
+            if isinstance(child, ast.ImportFrom) and child.level:
+                base = list(package[: len(package) - (child.level - 1)])
+                target = base + (child.module.split(".") if child.module else [])
+                if target:
+                    found.add((target[0], inner))
+                else:  # "from .. import x": x names a layer
+                    found.update((alias.name, inner) for alias in child.names)
+            visit(child, inner)
+
+    visit(tree, False)
+    return found
+
+
+def test_imports_only_go_downward_and_none_hide_in_functions():
+    wrong = []
+    for module in _modules():
+        own = _layer(module)
+        rank = LAYERS.index(own) if own in LAYERS else len(LAYERS)
+        for target, in_function in _imported_layers(module):
+            if target in LAYERS and LAYERS.index(target) > rank:
+                wrong.append(f"{module.relative_to(SRC)} imports upward from {target}")
+            if target in LAYERS and in_function and LAYERS.index(target) != rank:
+                wrong.append(f"{module.relative_to(SRC)} imports {target} inside a function")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_public_api_names_what_callers_need():
+    assert set(napari_nssr.__all__) <= set(dir(napari_nssr))
+    for name in ("super_resolve", "NSSRError", "BlindSettings", "WienerSettings", "load_model", "train_model"):
+        assert name in napari_nssr.__all__
+    assert not any(name.startswith("_") for name in napari_nssr.__all__ if name != "__version__")

@@ -1,0 +1,213 @@
+"""The Super-resolve widget end to end, opened through the manifest."""
+
+from __future__ import annotations
+
+import dask.array as da
+import numpy as np
+import pytest
+
+from napari_nssr import super_resolve
+from napari_nssr._widgets import ModelWidget, SuperResolveWidget
+
+
+def set_scales(widget: SuperResolveWidget, **rows: tuple[bool, float]) -> None:
+    """rows by name x2/x3/x4/custom: (enabled, strength); the custom factor is set separately."""
+    names = ["x2", "x3", "x4", "custom"]
+    for name, row in zip(names, widget.scale_rows):
+        enabled, strength = rows.get(name, (False, 1.0))
+        row.use.value, row.strength.value = enabled, strength
+
+
+def new_layers(viewer, before: int):
+    return list(viewer.layers)[before:]
+
+
+def test_manifest_widgets_and_samples_are_registered(viewer, sr_widget, model_widget):
+    assert isinstance(sr_widget, SuperResolveWidget) and isinstance(model_widget, ModelWidget)
+    import npe2
+
+    manifest = npe2.PluginManager.instance().get_manifest("napari-nssr")
+    assert {w.display_name for w in manifest.contributions.widgets} == {"Super-resolve", "Model (load, train, inspect)"}
+    assert len(manifest.contributions.sample_data) >= 2
+
+
+def test_full_run_overlays_source_and_records_metadata(viewer, sr_widget, qtbot, rng, finish):
+    data = (rng.random((20, 30)) * 4000).astype(np.uint16)
+    layer = viewer.add_image(
+        data, name="cells", scale=(0.5, 2.0), translate=(3.0, -4.0), colormap="magma", contrast_limits=(100, 3000)
+    )
+    layer.blending = "additive"
+    viewer.layers.selection.active = layer
+    assert sr_widget.layers.value == [layer]
+    assert sr_widget.method.value == "blind"  # the default: robust to noise and unknown blur
+    sr_widget.method.value = "filter"
+    sr_widget.model.value = "chain"
+    finish(sr_widget.task, sr_widget.run())
+    (out,) = new_layers(viewer, 1)
+    assert out.name == "cells x2 (NSSR)"
+    assert out.data.shape == (40, 60) and out.data.dtype == np.uint16
+    np.testing.assert_allclose(out.scale, (0.25, 1.0))
+    np.testing.assert_allclose(out.translate, (3.0 - 0.125, -4.0 - 0.5))
+    # output pixel centres sit where the upsampler put them in the source
+    for j in [(0, 0), (39, 59), (11, 7)]:
+        source = (np.array(j) + 0.5) / 2 - 0.5
+        np.testing.assert_allclose(out.data_to_world(j), layer.data_to_world(source))
+    assert out.colormap.name == "magma" and tuple(out.contrast_limits) == (100, 3000) and out.blending == "additive"
+    meta = out.metadata["nssr"]
+    assert meta["scale"] == 2 and meta["strength"] == 1 and meta["source"] == "cells"
+    assert meta["method"] == "filter" and meta["settings"] == {"model": "chain"}
+    assert meta["model"] == "chain-x2"  # the per-scale family picks the x2 model
+    np.testing.assert_array_equal(out.data, super_resolve(data, 2, "chain"))
+    assert "Done: 1 layer" in sr_widget.task.status.value
+
+
+def test_per_scale_rows_and_batch(viewer, sr_widget, qtbot, rng, finish):
+    a = viewer.add_image(rng.random((12, 16)).astype(np.float32), name="a")
+    b = viewer.add_image(rng.random((10, 10)).astype(np.float32), name="b")
+    viewer.layers.selection.update({a, b})
+    set_scales(sr_widget, x2=(True, 1.0), x3=(True, 0.0), custom=(True, 2.0))
+    sr_widget.scale_rows[3].factor.value = 1.5
+    finish(sr_widget.task, sr_widget.run())
+    outs = {layer.name: layer for layer in new_layers(viewer, 2)}
+    assert set(outs) == {f"{n} x{s} ({k})" for n in "ab" for s, k in [(2, "NSSR"), (3, "bicubic"), (1.5, "NSSR")]}
+    assert outs["a x1.5 (NSSR)"].data.shape == (18, 24) and outs["b x3 (bicubic)"].data.shape == (30, 30)
+    assert outs["a x1.5 (NSSR)"].metadata["nssr"]["strength"] == 2.0
+    assert outs["b x3 (bicubic)"].metadata["nssr"]["method"] == "bicubic"
+    np.testing.assert_allclose(outs["b x3 (bicubic)"].scale, (10 / 30, 10 / 30))
+
+
+def test_rgb_stack_and_dask_layers(viewer, sr_widget, qtbot, rng, finish):
+    rgb = viewer.add_image((rng.random((8, 10, 3)) * 255).astype(np.uint8), name="rgb", rgb=True)
+    stack = viewer.add_image(rng.random((3, 2, 8, 9)).astype(np.float32), name="stack", scale=(5, 7, 1, 1))
+    lazy = viewer.add_image(da.from_array(rng.random((4, 8, 8)).astype(np.float32), chunks=(1, 8, 8)), name="lazy")
+    viewer.layers.selection.update({rgb, stack, lazy})
+    sr_widget.method.value = "filter"
+    sr_widget.model.value = "chain"
+    finish(sr_widget.task, sr_widget.run())
+    outs = {layer.name: layer for layer in new_layers(viewer, 3)}
+    assert outs["rgb x2 (NSSR)"].rgb and outs["rgb x2 (NSSR)"].data.shape == (16, 20, 3)
+    assert outs["stack x2 (NSSR)"].data.shape == (3, 2, 16, 18)
+    np.testing.assert_allclose(outs["stack x2 (NSSR)"].scale, (5, 7, 0.5, 0.5))
+    lazy_out = outs["lazy x2 (NSSR)"]
+    assert isinstance(lazy_out.data, da.Array) and lazy_out.data.shape == (4, 16, 16)
+    np.testing.assert_allclose(np.asarray(lazy_out.data), super_resolve(np.asarray(lazy.data), 2, "chain"), atol=1e-6)
+
+
+def test_cancel_leaves_no_layers(viewer, sr_widget, qtbot, finish):
+    layer = viewer.add_image(np.zeros((400, 32, 32), np.float32), name="long")
+    viewer.layers.selection.active = layer
+    worker = sr_widget.run()
+    sr_widget.task.cancel()
+    finish(sr_widget.task, worker)
+    assert len(viewer.layers) == 1
+    assert sr_widget.task.status.value == "Cancelled."
+    assert sr_widget.task.run_button.enabled and not sr_widget.task.cancel_button.enabled
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (np.zeros((1, 40), np.float32), "at least 2x2"),
+        (np.zeros((8, 8), bool), "integer or floating point"),
+    ],
+)
+def test_unusable_images_are_refused_before_any_work(viewer, sr_widget, data, message):
+    viewer.layers.selection.active = viewer.add_image(data, name="bad")
+    assert sr_widget.run() is None
+    assert message in sr_widget.task.status.value and len(viewer.layers) == 1
+
+
+def test_nan_image_reports_an_error_and_adds_nothing(viewer, sr_widget, qtbot, finish):
+    data = np.ones((8, 8), np.float32)
+    data[3, 3] = np.nan
+    viewer.layers.selection.active = viewer.add_image(data, name="nan")
+    finish(sr_widget.task, sr_widget.run())
+    assert "NaN" in sr_widget.task.status.value and len(viewer.layers) == 1
+    assert np.isnan(viewer.layers["nan"].data[3, 3])  # the user's data is untouched
+
+
+def test_labels_layers_and_empty_choices_are_refused(viewer, sr_widget):
+    labels = viewer.add_labels(np.zeros((8, 8), np.uint8), name="seg")
+    assert labels not in sr_widget.layers.choices
+    with pytest.raises(ValueError, match="Labels layer"):
+        sr_widget.plan([labels])
+    viewer.layers.selection.active = labels
+    assert sr_widget.run() is None and "choose at least one image layer" in sr_widget.task.status.value
+    viewer.layers.selection.active = viewer.add_image(np.zeros((8, 8), np.float32))
+    set_scales(sr_widget)
+    assert sr_widget.run() is None and "enable at least one scale" in sr_widget.task.status.value
+
+
+def test_sample_data_with_ground_truth_scores(viewer, sr_widget, qtbot, finish):
+    viewer.open_sample("napari-nssr", "nuclei")
+    gt, lr = viewer.layers["nuclei ground truth"], viewer.layers["nuclei x2 degraded"]
+    np.testing.assert_allclose(lr.data_to_world((0, 0)), (0.5, 0.5))
+    viewer.layers.selection.active = lr
+    sr_widget.reference.value = gt
+    finish(sr_widget.task, sr_widget.run())
+    out = viewer.layers["nuclei x2 degraded x2 (NSSR)"]
+    assert out.data.shape == gt.data.shape
+    np.testing.assert_allclose(out.data_to_world((0, 0)), gt.data_to_world((0, 0)))
+    (result,) = sr_widget.results
+    assert result.scores[0] > result.bicubic_scores[0] + 0.5 and result.scores[1] > result.bicubic_scores[1]
+    assert "PSNR" in sr_widget.scores.value and "bicubic" in sr_widget.scores.value
+
+
+@pytest.mark.parametrize("key", ["tissue", "astronaut", "galaxies"])
+def test_other_samples_open_with_ground_truth(viewer, key):
+    viewer.open_sample("napari-nssr", key)
+    assert len(viewer.layers) == 2 and any("ground truth" in layer.name for layer in viewer.layers)
+    gt, lr = viewer.layers
+    # the outer pixel edges coincide in world coordinates
+    for edge_lr, edge_gt in [
+        ((-0.5, -0.5), (-0.5, -0.5)),
+        (np.array(lr.data.shape[:2]) - 0.5, np.array(gt.data.shape[:2]) - 0.5),
+    ]:
+        np.testing.assert_allclose(lr.data_to_world(edge_lr), gt.data_to_world(edge_gt))
+
+
+def test_blind_mode_records_its_estimate(viewer, sr_widget, qtbot, finish):
+    viewer.open_sample("napari-nssr", "astronaut")
+    viewer.layers.selection.active = viewer.layers["astronaut x2 degraded"]
+    assert sr_widget.method.value == "blind"
+    sr_widget.forms["blind"].fields["noise_margin"].value = 2.0
+    finish(sr_widget.task, sr_widget.run())
+    out = viewer.layers["astronaut x2 degraded x2 (NSSR)"]
+    meta = out.metadata["nssr"]
+    assert meta["model"].startswith("blind-x2 (blur ") and meta["settings"]["noise_margin"] == 2.0
+    assert {"major_hr", "minor_hr", "angle_deg", "noise"} <= set(meta["estimate"])
+
+
+def test_each_method_has_its_settings_form_and_runs(viewer, sr_widget, finish, rng):
+    layer = viewer.add_image(rng.random((16, 18)).astype(np.float32), name="img")
+    viewer.layers.selection.active = layer
+    assert set(sr_widget.forms) == {"blind", "filter", "bicubic", "wiener", "richardson-lucy"}
+    sr_widget.method.value = "wiener"
+    assert not sr_widget.forms["wiener"].native.isHidden() and sr_widget.forms["blind"].native.isHidden()
+    sr_widget.forms["wiener"].fields["balance"].value = 0.3
+    sr_widget.forms["wiener"].nested["psf"].fields["sigma"].value = 1.2
+    assert "regularisation" in sr_widget.forms["wiener"].fields["balance"].tooltip
+    finish(sr_widget.task, sr_widget.run())
+    out = viewer.layers["img x2 (NSSR)"]
+    from napari_nssr import PSFSettings, WienerSettings
+
+    expected = super_resolve(layer.data, 2, WienerSettings(psf=PSFSettings(sigma=1.2), balance=0.3))
+    np.testing.assert_allclose(out.data, expected, atol=1e-6)
+    assert out.metadata["nssr"]["method"] == "wiener" and out.metadata["nssr"]["settings"]["balance"] == 0.3
+
+
+def test_out_of_range_settings_are_refused_before_work(viewer, sr_widget):
+    viewer.layers.selection.active = viewer.add_image(np.zeros((8, 8), np.float32), name="img")
+    sr_widget.method.value = "richardson-lucy"
+    psf = sr_widget.forms["richardson-lucy"].nested["psf"]
+    psf.fields["source"].value = "file"  # no file chosen
+    assert sr_widget.run() is None and "path" in sr_widget.task.status.value and len(viewer.layers) == 1
+
+
+def test_outputs_are_not_offered_as_inputs_again(viewer, sr_widget, finish, rng):
+    layer = viewer.add_image(rng.random((10, 10)).astype(np.float32), name="src")
+    viewer.layers.selection.active = layer
+    finish(sr_widget.task, sr_widget.run())
+    output = viewer.layers["src x2 (NSSR)"]
+    assert output in viewer.layers.selection  # napari selects the new layer...
+    assert sr_widget.layers.value == [layer]  # ...but the widget keeps the source
