@@ -73,3 +73,20 @@ def test_the_public_api_names_what_callers_need():
     for name in ("super_resolve", "NSSRError", "BlindSettings", "WienerSettings", "load_model", "train_model"):
         assert name in napari_nssr.__all__
     assert not any(name.startswith("_") for name in napari_nssr.__all__ if name != "__version__")
+
+
+def test_public_functions_have_numpydoc_sections():
+    import inspect
+
+    missing = []
+    for name in napari_nssr.__all__:
+        obj = getattr(napari_nssr, name)
+        if not inspect.isfunction(obj):
+            continue
+        doc = inspect.getdoc(obj) or ""
+        signature = inspect.signature(obj)
+        if signature.parameters and "Parameters\n----" not in doc:
+            missing.append(f"{name}: Parameters")
+        if signature.return_annotation not in (None, "None") and not ("Returns\n----" in doc or "Yields\n----" in doc):
+            missing.append(f"{name}: Returns")
+    assert not missing, "\n".join(missing)

@@ -124,3 +124,16 @@ def test_every_training_field_has_a_tooltip_with_its_unit(model_widget):
         for name, widget in form.fields.items():
             assert widget.tooltip, name
     assert "(um)" in model_widget.gallery_form.fields["wavelength_um"].tooltip
+
+
+def test_a_second_model_reaches_super_resolve(viewer, model_widget, sr_widget, tiny_result, tmp_path):
+    # two session models in the drop-down: magicgui looks the new one up by equality, which used to
+    # compare the models' tensors and raise "Boolean value of Tensor ... is ambiguous"
+    first = save_model(tiny_result.model, tmp_path / "first.safetensors")
+    second = save_model(tiny_result.model, tmp_path / "second.safetensors")
+    model_widget.source.value = "file"
+    for path in (first, second):
+        model_widget.path.value = path
+        loaded = model_widget.load()
+        assert sr_widget.method.value == "filter" and sr_widget.model.value is loaded
+    assert len([c for c in sr_widget.model.choices if not isinstance(c, str)]) == 2

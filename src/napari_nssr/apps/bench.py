@@ -11,14 +11,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from ..core.degrade import add_noise, blur_subsample, crop_to_multiple, div2krk_degrade
 from ..core.errors import SettingsError
 from ..core.kernels import disk_kernel, motion_kernel
+from ..core.layout import looks_rgb
 from ..core.metrics import psnr_y, ssim_y
 from ..engine.api import super_resolve
+from ..io.images import read_image
 from ..methods.resolve import MethodSpec
 
 PHOTOS = ["astronaut", "camera", "chelsea", "coffee", "rocket", "brick", "grass", "gravel", "motorcycle_left"]
@@ -27,6 +30,10 @@ ASTRONOMY = ["hubble_deep_field", "moon"]
 # never used to choose the blind mode's settings: a check that they were not fitted to "all"
 HELD_OUT = ["coins", "clock", "page", "text"]
 IMAGE_SETS = {"photos": PHOTOS, "all": PHOTOS + MICROSCOPY + ASTRONOMY, "held-out": HELD_OUT}
+# the project's real microscopy and remote-sensing images (../shared/data/README.md says what they are)
+REAL_DATA = Path("../shared/data")
+REAL_IMAGES = ["nuclei.tif", "pollen.tif", "aerial_osbs.tif", "rgbn_5m.tif", "landsat8_b4_30m.tif"]
+IMAGE_SUFFIXES = {".tif", ".tiff", ".png", ".jpg", ".jpeg"}
 
 # what `bench` runs beside bicubic unless told: the paper's models, the degradation-aware family,
 # the default (blind) method and the classical deconvolution baselines
@@ -68,7 +75,22 @@ DEGRADATIONS: dict[str, Degradation] = {
 
 
 def load_test_image(name: str, max_side: int = 768) -> np.ndarray:
-    """A scikit-image sample as float64 in [0, 1] (grey or RGB), centre-cropped to ``max_side``."""
+    """A test image as float64 in [0, 1] (grey or RGB), centre-cropped to ``max_side``.
+
+    ``name`` is a scikit-image sample (``"camera"``) or the path of an image file.
+    """
+    from_file = Path(name).suffix.lower() in IMAGE_SUFFIXES
+    img = _file_plane(Path(name)) if from_file else _skimage_sample(name)
+    rows, cols = img.shape[:2]
+    r0, c0 = max(0, (rows - max_side) // 2), max(0, (cols - max_side) // 2)
+    img = crop_to_multiple(img[r0 : r0 + max_side, c0 : c0 + max_side], 12)
+    if from_file:  # the crop's own range: a scene's few bright pixels would squeeze the rest
+        low, high = float(img.min()), float(img.max())
+        img = (img - low) / ((high - low) or 1.0)
+    return img
+
+
+def _skimage_sample(name: str) -> np.ndarray:
     from skimage import data
     from skimage.util import img_as_float
 
@@ -80,12 +102,35 @@ def load_test_image(name: str, max_side: int = 768) -> np.ndarray:
             raise SettingsError(f"scikit-image has no sample image {name!r}")
         img = loader()
     img = img_as_float(img)
-    if img.ndim == 3 and img.shape[-1] == 4:
-        img = img[..., :3]
-    rows, cols = img.shape[:2]
-    r0, c0 = max(0, (rows - max_side) // 2), max(0, (cols - max_side) // 2)
-    img = img[r0 : r0 + max_side, c0 : c0 + max_side]
-    return crop_to_multiple(img, 12)
+    return img[..., :3] if img.ndim == 3 and img.shape[-1] == 4 else img
+
+
+def _file_plane(path: Path) -> np.ndarray:
+    """A real image file as one grey or RGB float plane: a stack gives its middle plane; a fourth
+    band (near infrared, alpha) is left out."""
+    img = np.asarray(read_image(path), dtype=np.float64)
+    rgb = looks_rgb(img.shape)
+    while img.ndim > (3 if rgb else 2):
+        img = img[img.shape[0] // 2]
+    return img[..., :3] if rgb else img
+
+
+def image_set(spec: str, data_dir: Path = REAL_DATA) -> list[str]:
+    """The images ``spec`` names: a set (``all``, ``photos``, ``held-out``, ``real``), a folder of
+    image files, or comma-separated sample names and file paths."""
+    if spec in IMAGE_SETS:
+        return list(IMAGE_SETS[spec])
+    if spec == "real":
+        missing = [name for name in REAL_IMAGES if not (data_dir / name).is_file()]
+        if missing:
+            raise FileNotFoundError(f"the real image set needs {', '.join(missing)} in {data_dir}")
+        return [str(data_dir / name) for name in REAL_IMAGES]
+    if Path(spec).is_dir():
+        found = sorted(str(p) for p in Path(spec).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not found:
+            raise FileNotFoundError(f"no image files (TIFF, PNG, JPEG) in {spec}")
+        return found
+    return [item.strip() for item in spec.split(",") if item.strip()]
 
 
 @dataclass(frozen=True)
@@ -131,7 +176,7 @@ class BenchResult:
         rows = ["| image | " + " | ".join(self.methods) + " |", "|---" * (len(self.methods) + 1) + "|"]
         for i, name in enumerate(self.images):
             cells = [f"{self.psnr[(m, scale)][i]:.2f}" for m in self.methods]
-            rows.append(f"| {name} | " + " | ".join(cells) + " |")
+            rows.append(f"| {Path(name).name} | " + " | ".join(cells) + " |")
         return "\n".join(rows)
 
 
@@ -166,7 +211,8 @@ def run_benchmark(
                 result.psnr.setdefault((m, scale), []).append(psnr_y(hr, sr, scale))
                 result.ssim.setdefault((m, scale), []).append(ssim_y(hr, sr, scale))
             if log:
-                log(f"x{scale} {name}: " + ", ".join(f"{m} {result.psnr[(m, scale)][-1]:.2f}" for m in methods))
+                label = Path(name).name
+                log(f"x{scale} {label}: " + ", ".join(f"{m} {result.psnr[(m, scale)][-1]:.2f}" for m in methods))
     for m in methods:
         result.seconds_per_mpx[m] = float(np.sum(timings[m]) / megapixels)
         result.seconds_per_image[m] = float(np.mean(timings[m]))

@@ -33,6 +33,7 @@ from ..objectives.chain import ChainSettings
 from ..objectives.dil import DILLossSettings
 from ..training.presets import PAPER_RECIPE, PRESETS
 from ..training.trainer import TrainProgress, TrainSettings, train_model
+from .bench import DEFAULT_METHODS, DEGRADATIONS, IMAGE_SETS, REAL_DATA, BenchMethod, image_set, run_benchmark
 from .cli_settings import add_settings_options, given, nested_prefix, option_name, settings_from_args
 from .demo import run_demo
 
@@ -228,8 +229,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _add_bench(sub: argparse._SubParsersAction) -> None:
-    from .bench import DEFAULT_METHODS, DEGRADATIONS, IMAGE_SETS
-
     p = sub.add_parser("bench", help="DIV2KRK-protocol benchmark of methods side by side")
     p.add_argument(
         "--methods",
@@ -238,8 +237,12 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
         f"(default: {','.join(DEFAULT_METHODS)}; also wiener, richardson-lucy, a model name or file)",
     )
     p.add_argument(
-        "--images", default="all", help=f"{', '.join(IMAGE_SETS)} or comma-separated sample names (default: all)"
+        "--images",
+        default="all",
+        help=f"{', '.join(IMAGE_SETS)}, real (the files in --data-dir), a folder of images, or comma-separated "
+        "sample names and image files (default: all)",
     )
+    p.add_argument("--data-dir", default=str(REAL_DATA), help=f"where the real image set lies (default: {REAL_DATA})")
     p.add_argument("--scales", type=int, nargs="+", default=[2, 3, 4])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-side", type=int, default=768, help="centre-crop images to this side")
@@ -254,9 +257,7 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import DEGRADATIONS, IMAGE_SETS, BenchMethod, run_benchmark
-
-    images = IMAGE_SETS.get(args.images) or [n.strip() for n in args.images.split(",") if n.strip()]
+    images = image_set(args.images, Path(args.data_dir))
     if args.markdown and Path(args.markdown).exists() and not args.overwrite:
         raise OutputExistsError(f"{args.markdown} exists; pass --overwrite to replace it")
     methods = {"bicubic": BenchMethod("bicubic")}

@@ -111,7 +111,18 @@ class GallerySettings(Settings):
 
 
 def kernel_family(name: str) -> Callable[[KernelFamily], KernelFamily]:
-    """Register a kernel family under ``name`` (use as a decorator)."""
+    """Register a kernel family under ``name`` (use as a decorator).
+
+    Parameters
+    ----------
+    name : str
+        The family's name (``GallerySettings.family``).
+
+    Returns
+    -------
+    callable
+        The decorator; it registers ``func(settings, rng) -> (count, size, size)`` and returns it.
+    """
 
     def register(func: KernelFamily) -> KernelFamily:
         _FAMILIES[name] = func
@@ -121,12 +132,28 @@ def kernel_family(name: str) -> Callable[[KernelFamily], KernelFamily]:
 
 
 def kernel_families() -> list[str]:
-    """Names of the registered kernel families."""
+    """Names of the registered kernel families.
+
+    Returns
+    -------
+    list of str
+    """
     return sorted(_FAMILIES)
 
 
 def make_gallery(settings: GallerySettings | None = None) -> np.ndarray:
-    """Draw the gallery described by ``settings`` as a float32 ``(count, size, size)`` array."""
+    """Draw the gallery described by ``settings``.
+
+    Parameters
+    ----------
+    settings : GallerySettings, optional
+        The family and its parameters (the paper's Random Kernel Gallery by default).
+
+    Returns
+    -------
+    numpy.ndarray
+        Float32 ``(count, size, size)`` kernels, each non-negative and summing to 1.
+    """
     settings = settings or GallerySettings()
     rng = np.random.default_rng(settings.seed)
     kernels = _FAMILIES[settings.family](settings, rng)

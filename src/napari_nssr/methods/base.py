@@ -184,7 +184,23 @@ _REGISTRY: dict[str, Method] = {}
 
 
 def register_method(cls: M) -> M:
-    """Class decorator: add a :class:`Method` to the registry under its ``name`` (unique)."""
+    """Class decorator: add a :class:`Method` to the registry under its ``name``.
+
+    Parameters
+    ----------
+    cls : type
+        A :class:`Method` subclass with ``name``, ``summary`` and ``settings_type``.
+
+    Returns
+    -------
+    type
+        ``cls`` itself.
+
+    Raises
+    ------
+    SettingsError
+        When the name, or the settings class, is already taken.
+    """
     name = cls.name
     if name in _REGISTRY:
         raise SettingsError(f"a method named {name!r} is already registered")
@@ -195,12 +211,26 @@ def register_method(cls: M) -> M:
 
 
 def method_names() -> list[str]:
-    """Names of the registered methods, in registration order."""
+    """Names of the registered methods, in registration order.
+
+    Returns
+    -------
+    list of str
+    """
     return list(_REGISTRY)
 
 
 def get_method(name: str) -> Method:
     """The registered method called ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A registered name (:func:`method_names`).
+
+    Returns
+    -------
+    Method
 
     Raises
     ------
@@ -214,7 +244,17 @@ def get_method(name: str) -> Method:
 
 
 def method_for_settings(settings: MethodSettings) -> Method:
-    """The registered method whose settings type ``settings`` is."""
+    """The registered method whose settings type ``settings`` is.
+
+    Parameters
+    ----------
+    settings : MethodSettings
+        Settings of a registered method.
+
+    Returns
+    -------
+    Method
+    """
     for method in _REGISTRY.values():
         if type(settings) is method.settings_type:
             return method

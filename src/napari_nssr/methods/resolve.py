@@ -100,7 +100,13 @@ def prepare_method(image: Any, scale: Any, spec: MethodSpec = None, rgb: bool | 
 
 
 def method_menu() -> list[str]:
-    """Registered method names for menus: the default first, then the built-in ones, then any others."""
+    """Registered method names for menus.
+
+    Returns
+    -------
+    list of str
+        The default method first, then the other built-in ones, then any registered later.
+    """
     built_in = [m.name for m in BUILT_IN]
     rank = {name: i for i, name in enumerate(built_in)}
     return sorted(method_names(), key=lambda name: rank.get(name, len(rank)))

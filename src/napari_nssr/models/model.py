@@ -97,6 +97,48 @@ class NSSRModel:
                 "train it with a ridge (noise) term"
             )
 
+    @classmethod
+    def closed_form(
+        cls,
+        h: torch.Tensor,
+        name: str,
+        gallery: GallerySettings,
+        chain: ChainSettings | None,
+        training: dict[str, Any],
+        loss: DILLossSettings | None = None,
+    ) -> NSSRModel:
+        """A model whose filter was solved exactly rather than trained (no network).
+
+        Parameters
+        ----------
+        h : torch.Tensor
+            The filter.
+        name : str
+            Its name.
+        gallery : GallerySettings
+            The kernels it was solved for.
+        chain : ChainSettings or None
+            The degradation-aware objective's settings, or None for the paper's loss.
+        training : dict
+            What the solve found (its loss, what an estimate found).
+        loss : DILLossSettings, optional
+            The identity loss's settings (defaults).
+
+        Returns
+        -------
+        NSSRModel
+        """
+        return cls(
+            filter=h,
+            name=name,
+            kind="closed_form",
+            gallery=gallery,
+            architecture=None,
+            loss=loss or DILLossSettings(),
+            chain=chain,
+            training=training,
+        )
+
     @property
     def dc_gain(self) -> float:
         """Sum of the filter taps: the factor by which it scales mean brightness."""

@@ -58,7 +58,19 @@ for _scale in (2, 3, 4):
 
 
 def train_preset(name: str, **overrides: Any) -> TrainResult:
-    """Train a bundled model's preset; ``overrides`` replace fields of its :class:`TrainSettings`."""
+    """Train a bundled model's preset again.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`PRESETS` (the bundled models' names).
+    **overrides
+        Fields of its :class:`TrainSettings` to replace (``device="cpu"``, ``epochs=10``).
+
+    Returns
+    -------
+    TrainResult
+    """
     if name not in PRESETS:
         raise SettingsError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
     preset = PRESETS[name]

@@ -152,12 +152,45 @@ def iter_train(
     report_every: int = 10,
     chain: ChainSettings | None = None,
 ) -> Generator[TrainProgress, None, TrainResult]:
-    """Train step by step, yielding :class:`TrainProgress`; the generator returns a :class:`TrainResult`.
+    """Train step by step, yielding progress; the generator returns the result.
 
-    ``kernels`` overrides the gallery drawn from ``gallery`` (for user-supplied PSFs). With
-    ``chain`` the degradation-aware objective replaces the identity one (its scale is
-    ``gallery.scale``). Stopping iteration early is the way to cancel (napari's ``thread_worker``
-    does this on ``quit()``).
+    Parameters
+    ----------
+    gallery : GallerySettings, optional
+        The kernel gallery (the paper's by default).
+    architecture : LCNNSettings, optional
+        The L-CNN (the paper's: 5 layers of 32 channels).
+    loss : DILLossSettings, optional
+        Loss weights and whether the filter sum is held at 1.
+    train : TrainSettings, optional
+        The optimiser.
+    kernels : numpy.ndarray, optional
+        ``(n, k, k)`` kernels used instead of drawing ``gallery`` (user-supplied PSFs).
+    name : str
+        The model's name.
+    report_every : int
+        Epochs between progress reports.
+    chain : ChainSettings, optional
+        Train on the degradation-aware objective (at ``gallery.scale``) instead of the paper's.
+
+    Yields
+    ------
+    TrainProgress
+        Every ``report_every`` epochs and at the end.
+
+    Returns
+    -------
+    TrainResult
+        The model, its loss history and the convergence check against the exact optimum.
+
+    Raises
+    ------
+    TrainingError
+        When the loss becomes NaN or the trained filter is unusable (the paper's recipe diverges).
+
+    Notes
+    -----
+    Stopping iteration early is the way to cancel (napari's ``thread_worker`` does this on ``quit()``).
     """
     gallery = gallery or GallerySettings()
     architecture = architecture or LCNNSettings()
@@ -257,7 +290,21 @@ def train_model(
     cancel: Callable[[], bool] | None = None,
     chain: ChainSettings | None = None,
 ) -> TrainResult:
-    """Train to the end, calling ``progress`` on each report; raise :class:`TrainingCancelled` if ``cancel()``."""
+    """Train to the end (see :func:`iter_train` for the settings).
+
+    Parameters
+    ----------
+    gallery, architecture, loss, train, kernels, name, chain
+        As for :func:`iter_train`.
+    progress : callable, optional
+        Called with each :class:`TrainProgress`.
+    cancel : callable, optional
+        Polled after each report; returning True raises :class:`TrainingCancelled`.
+
+    Returns
+    -------
+    TrainResult
+    """
     steps = iter_train(gallery, architecture, loss, train, kernels, name, chain=chain)
     return run_steps(
         steps, progress, cancel, lambda p: TrainingCancelled(f"training cancelled at epoch {p.epoch} of {p.epochs}")
@@ -272,19 +319,32 @@ def solve_closed_form(
     name: str = "closed-form",
     chain: ChainSettings | None = None,
 ) -> NSSRModel:
-    """The exact optimum of the DIL loss (or, with ``chain``, the degradation-aware one) as a model."""
+    """The exact optimum of the DIL loss (or, with ``chain``, the degradation-aware one) as a model.
+
+    Parameters
+    ----------
+    gallery : GallerySettings, optional
+        The kernel gallery.
+    loss : DILLossSettings, optional
+        Loss weights and whether the sum is held at 1.
+    filter_size : int
+        Side of the filter (odd).
+    kernels : numpy.ndarray, optional
+        Kernels used instead of drawing ``gallery``.
+    name : str
+        The model's name.
+    chain : ChainSettings, optional
+        Solve the degradation-aware objective instead of the paper's.
+
+    Returns
+    -------
+    NSSRModel
+        A ``closed_form`` model.
+    """
     gallery = gallery or GallerySettings()
     loss = loss or DILLossSettings()
     kernel_array = make_gallery(gallery) if kernels is None else np.asarray(kernels, dtype=np.float32)
     objective = build_objective(kernel_array, gallery, loss, filter_size, chain)
     h = objective.optimum()
-    return NSSRModel(
-        filter=h,
-        name=name,
-        kind="closed_form",
-        gallery=gallery,
-        architecture=None,
-        loss=loss,
-        chain=chain,
-        training={"optimum_loss": float(objective.loss(h)), "kernel_count": int(kernel_array.shape[0])},
-    )
+    training = {"optimum_loss": float(objective.loss(h)), "kernel_count": int(kernel_array.shape[0])}
+    return NSSRModel.closed_form(h, name, gallery, chain, training, loss)

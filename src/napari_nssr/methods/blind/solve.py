@@ -232,27 +232,18 @@ def solved_model(
     else:
         blur = f"{major:.2f} x {minor:.2f} px at {angle_deg:.0f} deg"
     family = (settings.family_hedge_low, settings.family_hedge_high)
-    return NSSRModel(
-        filter=h.float(),
-        name=f"blind-x{scale} (blur {blur}, noise {noise:.3f})",
-        kind="closed_form",
-        gallery=GallerySettings(
-            family="anisotropic_gaussian", count=len(kernels), size=settings.kernel_size, scale=float(scale)
-        ),
-        architecture=None,
-        chain=chain,
-        training={
-            "blind": {
-                "major_hr": None if unknown else major,  # None: solved over the family (family_gallery)
-                "minor_hr": None if unknown else minor,
-                "angle_deg": angle_deg,
-                "noise": noise,
-                "hedge": list(family if unknown else hedge(scale, settings)),
-                "kernels": len(kernels),
-                "settings": settings_to_dict(settings),
-            }
-        },
-    )
+    record = {
+        "major_hr": None if unknown else major,  # None: solved over the family (family_gallery)
+        "minor_hr": None if unknown else minor,
+        "angle_deg": angle_deg,
+        "noise": noise,
+        "hedge": list(family if unknown else hedge(scale, settings)),
+        "kernels": len(kernels),
+        "settings": settings_to_dict(settings),
+    }
+    gallery = GallerySettings(count=len(kernels), size=settings.kernel_size, scale=float(scale))
+    name = f"blind-x{scale} (blur {blur}, noise {noise:.3f})"
+    return NSSRModel.closed_form(h.float(), name, gallery, chain, {"blind": record})
 
 
 def quantised(
