@@ -180,11 +180,11 @@ def test_methods_lists_every_method_with_its_options(capsys):
 
 def test_only_library_errors_become_one_line(monkeypatch, tif):
     # a bug (here a TypeError from inside) keeps its traceback instead of posing as a user error
-    import napari_nssr.apps.cli as cli
+    import napari_nssr.apps.batch as batch
 
     def broken(*args, **kwargs):
         raise TypeError("a bug")
 
-    monkeypatch.setattr(cli, "super_resolve", broken)
+    monkeypatch.setattr(batch, "super_resolve", broken)
     with pytest.raises(TypeError, match="a bug"):
         main(["apply", str(tif), "-s", "2", "--overwrite"])

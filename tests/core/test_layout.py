@@ -61,3 +61,11 @@ def test_strength_and_images():
         check_image(np.zeros((4, 4, 5)), True)
     layout = check_image(np.zeros((3, 4, 5)), None)
     assert output_shape((3, 4, 5), layout, (2.0, 2.5)) == (3, 8, 12)
+
+
+def test_a_last_axis_of_two_is_not_taken_for_a_tiny_image():
+    # (H, W, 2) channels-last used to become H planes of W x 2 pixels
+    with pytest.raises(ImageError, match="moveaxis"):
+        check_image(np.zeros((16, 16, 2)), None)
+    assert check_image(np.zeros((16, 16, 2)), False).spatial == (1, 2)  # said on purpose
+    assert check_image(np.zeros((16, 2)), None).spatial == (0, 1)

@@ -36,3 +36,13 @@ def test_refusals(tmp_path):
     (tmp_path / "notes.txt").write_text("hi")
     with pytest.raises(ImageError, match="unsupported"):
         read_image(tmp_path / "notes.txt")
+
+
+def test_an_empty_png_is_one_line(tmp_path):
+    (tmp_path / "e.png").write_bytes(b"")
+    with pytest.raises(ImageError, match="^could not read .*e.png: the file is empty$"):
+        read_image(tmp_path / "e.png")
+    (tmp_path / "d.png").write_bytes(b"\x89PNG\r\n\x1a\nbroken")
+    with pytest.raises(ImageError) as info:
+        read_image(tmp_path / "d.png")
+    assert "\n" not in str(info.value)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from napari_nssr.core.errors import SettingsError, TrainingError
+from napari_nssr.core.errors import ResourceError, SettingsError, TrainingError
 from napari_nssr.core.kernels import GallerySettings
 from napari_nssr.networks.lcnn import LCNNSettings
 from napari_nssr.objectives.chain import ChainSettings
@@ -139,3 +139,39 @@ def test_small_gallery_size_fits_network(tiny_gallery):
     # a 15x15 gallery with a 7x7 filter network still trains
     r = train_model(GallerySettings(count=4, size=15), SMALL_NET, train=TrainSettings(epochs=2, device="cpu"))
     assert r.model.filter.shape == (7, 7)
+
+
+def test_a_gallery_too_big_for_memory_is_refused_before_drawing(monkeypatch, tiny_gallery):
+    from napari_nssr.core import resources
+
+    monkeypatch.setattr(resources, "available_memory", lambda: 2**30)
+    drawn = []
+    import napari_nssr.training.trainer as trainer
+
+    monkeypatch.setattr(trainer, "make_gallery", lambda g: drawn.append(g))
+    with pytest.raises(ResourceError, match="GiB of memory"):
+        train_model(GallerySettings(count=200_000), SMALL_NET, train=TrainSettings(epochs=1, device="cpu"))
+    assert drawn == []
+
+
+def test_statistics_memory_does_not_grow_with_the_gallery():
+    # a view of one row kept each batch's 100 MB map alive: 3.9 GB for 8,000 kernels
+    from napari_nssr.objectives.dil import DILStatistics
+
+    kernels = np.zeros((600, 21, 21), np.float32)
+    kernels[:, 10, 10] = 1
+    stats = DILStatistics.from_kernels(kernels, 11)
+    assert stats.centre_rows._base is None  # a copy, not a view into a batch
+
+
+def test_single_pixel_kernels_are_refused_before_training(tiny_gallery):
+    # a delta has nothing to invert; its optimum loss is 0 and the convergence ratio divided by it
+    with pytest.raises(SettingsError, match="single pixel"):
+        train_model(tiny_gallery, SMALL_NET, train=TrainSettings(epochs=1, device="cpu"), kernels=np.ones((1, 1, 1)))
+
+
+def test_a_zero_optimum_is_converged_not_a_division_by_zero(tiny_result):
+    from dataclasses import replace as swap
+
+    exact = swap(tiny_result, loss=0.0, optimum_loss=0.0)
+    assert exact.relative_gap == 0.0

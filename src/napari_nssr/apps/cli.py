@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -21,8 +22,6 @@ from .._version import __version__
 from ..core.errors import NSSRError, OutputExistsError, SettingsError
 from ..core.kernels import GallerySettings
 from ..core.settings import settings_fields
-from ..engine.api import super_resolve
-from ..io.images import read_image, write_image
 from ..methods.base import MethodSettings, get_method
 from ..methods.fixed_filter import FilterSettings
 from ..methods.resolve import DEFAULT_METHOD, method_menu, resolve_method
@@ -33,6 +32,7 @@ from ..objectives.chain import ChainSettings
 from ..objectives.dil import DILLossSettings
 from ..training.presets import PAPER_RECIPE, PRESETS
 from ..training.trainer import TrainProgress, TrainSettings, train_model
+from .batch import plan_batch, run_batch
 from .bench import DEFAULT_METHODS, DEGRADATIONS, IMAGE_SETS, REAL_DATA, BenchMethod, image_set, run_benchmark
 from .cli_settings import add_settings_options, given, nested_prefix, option_name, settings_from_args
 from .demo import run_demo
@@ -103,38 +103,19 @@ def _add_apply(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(method_options=MethodOptions(p))
 
 
-def output_path(src: Path, scale: float, out_dir: Path | None, fmt: str) -> Path:
-    """Where ``apply`` writes the result of ``src`` at ``scale``."""
-    suffix = src.suffix.lower() if fmt == "same" else "." + fmt
-    if suffix in (".jpg", ".jpeg", ".bmp"):
-        suffix = ".png"
-    folder = out_dir if out_dir is not None else src.parent
-    return folder / f"{src.stem}_x{scale:g}_nssr{suffix}"
-
-
 def _cmd_apply(args: argparse.Namespace) -> int:
     settings = args.method_options.settings(args)
     rgb = {"auto": None, "yes": True, "no": False}[args.rgb]
-    inputs = [Path(p) for p in args.images]
-    input_set = {p.resolve() for p in inputs}
-    out_dir = Path(args.out_dir) if args.out_dir else None
-    jobs = [(src, s, output_path(src, s, out_dir, args.format)) for src in inputs for s in args.scale]
-    # check every target before computing anything, so a clash never leaves half the outputs written
-    for src, _, dst in jobs:
-        if not src.is_file():
-            raise FileNotFoundError(f"input not found: {src}")
-        if dst.resolve() in input_set:
-            raise OutputExistsError(f"refusing to write {dst}: it is one of the inputs")
-        if dst.exists() and not args.overwrite:
-            raise OutputExistsError(f"{dst} exists; pass --overwrite to replace it")
-    cache: dict[Path, object] = {}
-    for src, scale, dst in jobs:
-        if src not in cache:
-            cache[src] = read_image(src)
-        image = cache[src]
-        result = super_resolve(image, scale, settings, strength=args.strength, rgb=rgb, device=args.device)
-        write_image(dst, result, overwrite=args.overwrite)
-        print(f"{src} -> {dst}  {tuple(image.shape)} -> {tuple(result.shape)}")  # type: ignore[attr-defined]
+    jobs = plan_batch(
+        args.images,
+        args.scale,
+        out_dir=args.out_dir,
+        fmt=args.format,
+        strength=args.strength,
+        rgb=rgb,
+        overwrite=args.overwrite,
+    )
+    run_batch(jobs, settings, strength=args.strength, device=args.device, overwrite=args.overwrite, report=print)
     return 0
 
 
@@ -368,11 +349,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         not converge.
     """
     args = build_parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         return COMMANDS[args.command][1](args)
     except (NSSRError, OSError) as exc:
         print(f"napari-nssr {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"napari-nssr {args.command}: interrupted; files already written are complete", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    # SIGTERM as Ctrl-C: the files being written remove their temporary parts on the way out
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":  # pragma: no cover

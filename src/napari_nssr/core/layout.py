@@ -142,6 +142,11 @@ def check_image(image: Any, rgb: bool | None) -> Layout:
     shape = tuple(int(s) for s in image.shape)
     if 0 in shape:
         raise ImageError(f"the image is empty (shape {shape})")
+    if rgb is None and len(shape) >= 3 and shape[-1] == 2:
+        raise ImageError(
+            f"the last axis of shape {shape} has 2 entries: if it holds channels, move them first "
+            "(numpy.moveaxis(image, -1, 0)); if the image really is 2 pixels wide, pass rgb=False"
+        )
     layout = Layout.of(shape, rgb)
     rows, cols = layout.plane_shape(shape)
     if rows < 2 or cols < 2:

@@ -59,7 +59,7 @@ def super_resolve_lazy(
         for axis in layout.spatial:
             shape[axis] = checked.shape[axis]
         block_plan = Plan(layout, checked.scale, tuple(shape), checked.strength)
-        processor = prepared.processor.blended(checked.strength).to(dev)
+        processor = prepared.processor.blended(checked.strength)
         steps = run_tiles(x, block_plan, processor, tile_size, torch.device(dev))
         return run_steps(steps, None, None, lambda p: InferenceCancelled("cancelled"))
 

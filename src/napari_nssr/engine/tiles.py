@@ -3,9 +3,14 @@
 For each 2D plane (leading axes and colour channels are kept), the output is cut into tiles. A
 tile plus the method's halo is upsampled by pixel-centre bicubic interpolation (mirrored at the
 image's borders, as reflect padding would) and handed to the method's :class:`TileProcessor`,
-which returns the tile. The result therefore equals the untiled computation. Work is in float32
-on the image's own intensity range; the result has the input's dtype (integers rounded and
-clipped to their range).
+which returns the tile. The result therefore equals the untiled computation. The result has the
+input's dtype (integers rounded and clipped to their range).
+
+Work is on the image's own intensity range, in float32 where that holds the numbers exactly
+enough, else in float64 (:func:`working_dtype`): 32- and 64-bit integers (float32 has 24 bits of
+mantissa) and float64 planes with values beyond float32's safe range. Float32 (or float16) data
+within 1/16 of its type's largest value is refused: sharpening overshoots, and the overshoot would
+not fit the result's type.
 """
 
 from __future__ import annotations
@@ -27,6 +32,11 @@ from ..methods.bicubic import BicubicSettings
 from ..methods.resolve import MethodSpec, prepare_method
 
 MAX_OUTPUT_BYTES = 8 * 2**30  # refuse in-memory results above this; dask input stays lazy
+# float32 handles magnitudes from about 1e-38 to 3.4e38; keep clear of both ends (sharpening
+# overshoots by a few times, and products of tiny numbers lose digits near the bottom)
+FLOAT32_LARGEST_SAFE = 1e37
+FLOAT32_SMALLEST_SAFE = 1e-30
+HEADROOM = 16  # sharpening overshoots by a few times at most; leave this much room in the result's type
 
 
 class InferenceCancelled(Cancelled):
@@ -113,6 +123,67 @@ def upsampled_block(
     return resample_axis(resample_axis(block, row_taps, row_w, 0), col_taps, col_w, 1)
 
 
+def working_dtype(dtype: np.dtype, plane: np.ndarray) -> np.dtype:
+    """The precision a plane of ``dtype`` is computed in.
+
+    Parameters
+    ----------
+    dtype : numpy.dtype
+        The input's dtype.
+    plane : numpy.ndarray
+        The plane's values (finite).
+
+    Returns
+    -------
+    numpy.dtype
+        float64 for 32- and 64-bit integers and for float64 planes whose magnitudes leave
+        float32's safe range; float32 otherwise.
+
+    Raises
+    ------
+    ImageError
+        For floating-point data so close to its type's largest value that the result would
+        overflow.
+    """
+    if dtype.kind in "ui":
+        return np.dtype(np.float64 if dtype.itemsize >= 4 else np.float32)
+    largest = float(np.abs(plane).max()) if plane.size else 0.0
+    if largest > float(np.finfo(dtype).max) / HEADROOM:
+        advice = "convert it to float64 first" if dtype.itemsize < 8 else "scale it down first"
+        raise ImageError(
+            f"the image reaches {largest:.3g}, too close to the largest {dtype} ({np.finfo(dtype).max:.3g}) "
+            f"for the overshoot of sharpening; {advice}"
+        )
+    if dtype.itemsize <= 4:
+        return np.dtype(np.float32)
+    nonzero = np.abs(plane[plane != 0])
+    smallest = float(nonzero.min()) if nonzero.size else 1.0
+    outside = largest > FLOAT32_LARGEST_SAFE or smallest < FLOAT32_SMALLEST_SAFE
+    return np.dtype(np.float64 if outside else np.float32)
+
+
+def _integer_bounds(dtype: np.dtype, work: np.dtype) -> tuple[float, float]:
+    """The dtype's range as numbers of the working precision that convert back exactly (uint32's
+    4294967295 rounds up to 4294967296 in float32, which wraps to 0)."""
+    info = np.iinfo(dtype)
+    low, high = work.type(info.min), work.type(info.max)
+    if int(high) > info.max:
+        high = np.nextafter(high, work.type(0))
+    if int(low) < info.min:
+        low = np.nextafter(low, work.type(0))
+    return float(low), float(high)
+
+
+def check_memory(checked: Plan, dtype: Any) -> None:
+    """Refuse, before any work, an in-memory result larger than :data:`MAX_OUTPUT_BYTES`."""
+    out_bytes = math.prod(checked.shape) * np.dtype(dtype).itemsize
+    if out_bytes > MAX_OUTPUT_BYTES:
+        raise ResourceError(
+            f"the result would take {out_bytes / 2**30:.1f} GiB, more than the {MAX_OUTPUT_BYTES / 2**30:.0f} GiB "
+            "computed in memory; super-resolve a dask array (computed lazily) or a crop"
+        )
+
+
 def _check_tile_size(tile_size: Any) -> int:
     if isinstance(tile_size, bool) or not isinstance(tile_size, (int, np.integer)) or tile_size < 16:
         raise SettingsError(f"tile_size must be an integer >= 16, got {tile_size!r}")
@@ -148,17 +219,21 @@ def run_tiles(
     planes = list(layout.planes(tuple(image.shape)))
     result = np.empty(checked.shape, dtype=dtype)
     total, done = len(planes) * len(tiles), 0
-    info = np.iinfo(dtype) if dtype.kind in "ui" else None
     for index in planes:
-        plane_np = np.asarray(image[index], dtype=np.float32)
-        if not np.isfinite(plane_np).all():
+        source = np.asarray(image[index])
+        if not np.isfinite(source).all():
             raise ImageError("the image contains NaN or infinite values; replace them before super-resolving")
+        work = working_dtype(dtype, source)
+        # a C-contiguous, writable copy when needed: flipped (negative strides) and read-only arrays work
+        plane_np = np.require(source.astype(work, copy=False), requirements=["C", "W"])
         plane = torch.from_numpy(plane_np).to(device)
+        bounds = _integer_bounds(dtype, work) if dtype.kind in "ui" else None
+        tile_processor = processor.to(device, plane.dtype)
         out_plane = result[index]
         for region in tiles:
-            tile = processor(upsampled_block(plane, plans, region, halo)).cpu().numpy()
-            if info is not None:
-                tile = np.clip(np.rint(tile), info.min, info.max)
+            tile = tile_processor(upsampled_block(plane, plans, region, halo)).cpu().numpy()
+            if bounds is not None:
+                tile = np.clip(np.rint(tile), *bounds)
             out_plane[region] = tile
             done += 1
             yield InferenceProgress(done, total)
@@ -200,15 +275,10 @@ def iter_super_resolve(
         image = np.asarray(image)
     checked = plan(image, scale, strength, rgb)
     tile_size = _check_tile_size(tile_size)
-    out_bytes = math.prod(checked.shape) * np.dtype(image.dtype).itemsize
-    if out_bytes > MAX_OUTPUT_BYTES:
-        raise ResourceError(
-            f"the result would take {out_bytes / 2**30:.1f} GiB, more than the {MAX_OUTPUT_BYTES / 2**30:.0f} GiB "
-            "computed in memory; super-resolve a dask array (computed lazily) or a crop"
-        )
+    check_memory(checked, image.dtype)
     dev = resolve_device(device)
     if not isinstance(method, Prepared) and checked.strength > 0:
         yield InferenceProgress(0, 1, "preparing the method")
     prepared = prepare(image, checked, method)
-    processor = prepared.processor.blended(checked.strength).to(dev)
+    processor = prepared.processor.blended(checked.strength)
     return (yield from run_tiles(image, checked, processor, tile_size, dev))

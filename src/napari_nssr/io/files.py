@@ -1,13 +1,57 @@
-"""Writing files so that a crash or an error never leaves a half-written or clobbered file."""
+"""Writing files so that a crash or an error never leaves a half-written or clobbered file.
+
+A file is written under a temporary name in its own folder, ``.nssr-part-<pid>-<random><suffix>``,
+then renamed into place. The process id in the name lets a later run remove the partial files of
+processes that no longer exist (killed before they could clean up), and nothing else.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from ..core.errors import OutputExistsError
+
+PART_PREFIX = ".nssr-part-"
+_PART_NAME = re.compile(re.escape(PART_PREFIX) + r"(\d+)-")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
+def remove_stale_parts(folder: str | os.PathLike[str]) -> list[Path]:
+    """Remove the partial files that napari-nssr processes which no longer run left in ``folder``.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        A folder outputs are written to (a missing folder has none).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files removed.
+    """
+    folder = Path(folder)
+    removed: list[Path] = []
+    if not folder.is_dir():
+        return removed
+    for entry in folder.iterdir():
+        match = _PART_NAME.match(entry.name)
+        if match and entry.is_file() and not _alive(int(match.group(1))):
+            entry.unlink()
+            removed.append(entry)
+    return removed
 
 
 def write_atomically(path: str | os.PathLike[str], write: Callable[[str], None], overwrite: bool = False) -> Path:
@@ -36,7 +80,7 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[str], None],
     if path.exists() and not overwrite:
         raise OutputExistsError(f"{path} exists")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-", suffix=path.suffix)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{PART_PREFIX}{os.getpid()}-", suffix=path.suffix)
     os.close(fd)
     try:
         write(tmp)

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from ..core.errors import SettingsError
-from ..core.filters import blend_with_identity, convolve
+from ..core.filters import blend_with_identity, convolve, project_sum_to_one
 from ..core.layout import Layout
 from ..core.settings import Settings, settings_to_dict
 from ..models.model import NSSRModel
@@ -45,8 +45,8 @@ class TileProcessor(ABC):
     def __call__(self, block: torch.Tensor) -> torch.Tensor:
         """The tile: ``block`` without ``halo`` pixels on each side, processed."""
 
-    def to(self, device: torch.device) -> TileProcessor:
-        """The same processor with its tensors on ``device``."""
+    def to(self, device: torch.device, dtype: torch.dtype = torch.float32) -> TileProcessor:
+        """The same processor with its tensors on ``device`` in ``dtype`` (the blocks' precision)."""
         return self
 
     def blended(self, strength: float) -> TileProcessor:
@@ -67,21 +67,29 @@ class Identity(TileProcessor):
 
 
 class LinearFilter(TileProcessor):
-    """Convolution with one filter ``h`` (impulse response, odd square); halo is its radius."""
+    """Convolution with one filter ``h`` (impulse response, odd square); halo is its radius.
 
-    def __init__(self, h: torch.Tensor) -> None:
+    ``unit_sum`` says the filter's taps are meant to sum to exactly 1 (brightness kept): in float64
+    the float32 taps' rounding (a few 1e-8) is then removed, so that a constant 4e9 stays 4e9.
+    """
+
+    def __init__(self, h: torch.Tensor, unit_sum: bool = False) -> None:
         self.h = h
+        self.unit_sum = unit_sum
         self.halo = h.shape[-1] // 2
 
     def __call__(self, block: torch.Tensor) -> torch.Tensor:
         return convolve(block[None, None], self.h, padding="valid")[0, 0]
 
-    def to(self, device: torch.device) -> TileProcessor:
-        return LinearFilter(self.h.to(device))
+    def to(self, device: torch.device, dtype: torch.dtype = torch.float32) -> TileProcessor:
+        h = self.h.to(device=device, dtype=dtype)
+        if self.unit_sum and dtype == torch.float64:
+            h = project_sum_to_one(h)
+        return LinearFilter(h, self.unit_sum)
 
     def blended(self, strength: float) -> TileProcessor:
         # blending a linear filter is blending its taps: one convolution instead of two passes
-        return LinearFilter(blend_with_identity(self.h, strength))
+        return LinearFilter(blend_with_identity(self.h, strength), self.unit_sum)
 
 
 class PlaneFunction(TileProcessor):
@@ -95,7 +103,7 @@ class PlaneFunction(TileProcessor):
 
     def __call__(self, block: torch.Tensor) -> torch.Tensor:
         out = self.function(block.detach().cpu().numpy().astype(np.float64))
-        return torch.from_numpy(np.asarray(out, dtype=np.float32)).to(block.device)
+        return torch.from_numpy(np.asarray(out, dtype=np.float64)).to(device=block.device, dtype=block.dtype)
 
 
 class _Blend(TileProcessor):
@@ -107,8 +115,8 @@ class _Blend(TileProcessor):
         core = block[r : block.shape[0] - r, r : block.shape[1] - r]
         return core + self.strength * (self.inner(block) - core)
 
-    def to(self, device: torch.device) -> TileProcessor:
-        return _Blend(self.inner.to(device), self.strength)
+    def to(self, device: torch.device, dtype: torch.dtype = torch.float32) -> TileProcessor:
+        return _Blend(self.inner.to(device, dtype), self.strength)
 
 
 def strength_blend(processor: TileProcessor, strength: float) -> TileProcessor:

@@ -48,4 +48,5 @@ class Filter(Method):
     def prepare(self, image: Any, scale: tuple[float, float], layout: Layout, settings: Any) -> Prepared:
         """Load the model (a family picks the member nearest to the geometric-mean scale)."""
         model = model_for_scale(settings.model, math.sqrt(scale[0] * scale[1]))
-        return Prepared(self.name, settings, LinearFilter(model.filter), model=model)
+        processor = LinearFilter(model.filter, unit_sum=model.loss.hold_sum_at_one)
+        return Prepared(self.name, settings, processor, model=model)

@@ -93,7 +93,8 @@ class DILStatistics:
             a = _linear_map(k[start : start + batch], size)
             gram += torch.einsum("npi,npj->ij", a, a)
             sums.append(a.sum(dim=1))
-            centres.append(a[:, a.shape[1] // 2])
+            # a copy: a view of one row would keep the whole batch's map (100 MB) alive
+            centres.append(a[:, a.shape[1] // 2].clone())
         return cls(size, gram / k.shape[0], torch.cat(sums), torch.cat(centres))
 
     def to(self, device: torch.device | str, dtype: torch.dtype = torch.float64) -> DILStatistics:

@@ -11,6 +11,7 @@ loss value as convolving every kernel, at a thousandth of the cost.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from ..core.errors import Cancelled, ModelFileError, SettingsError, TrainingErro
 from ..core.filters import delta_filter, project_sum_to_one
 from ..core.kernels import GallerySettings, make_gallery
 from ..core.progress import run_steps
+from ..core.resources import check_fits
 from ..core.settings import Settings, setting, settings_to_dict
 from ..models.model import NSSRModel
 from ..networks.lcnn import LCNN, LCNNSettings
@@ -41,6 +43,49 @@ __all__ = [
     "solve_closed_form",
     "train_model",
 ]
+
+
+# a loss this close to the optimum is converged whatever the optimum (which is 0 for a delta kernel)
+ABSOLUTE_TOLERANCE = 1e-9
+
+
+def estimated_bytes(gallery: GallerySettings, filter_size: int, user_kernels: np.ndarray | None = None) -> int:
+    """Peak memory of training or solving on a gallery, estimated before anything is drawn.
+
+    Parameters
+    ----------
+    gallery : GallerySettings
+        Its count and kernel size (ignored for ``user_kernels``).
+    filter_size : int
+        Side of the filter.
+    user_kernels : numpy.ndarray, optional
+        Kernels given instead of drawing the gallery.
+
+    Returns
+    -------
+    int
+        Bytes: the kernels three times (drawn in float64, kept in float32 and as a tensor), two rows
+        of statistics per kernel, and one batch of the statistics' linear maps.
+    """
+    count, side = (
+        (user_kernels.shape[0], user_kernels.shape[-1])
+        if user_kernels is not None
+        else (
+            gallery.count,
+            gallery.size,
+        )
+    )
+    taps = filter_size**2
+    per_kernel = side * side * (8 + 4 + 4) + 2 * taps * 8
+    batch = 256 * side * side * taps * 8 * 3
+    return int(count * per_kernel + batch)
+
+
+def _check_not_all_deltas(kernels: np.ndarray) -> None:
+    """Refuse a gallery whose every kernel is a single pixel: there is no blur to invert."""
+    flat = kernels.reshape(len(kernels), -1)
+    if len(flat) and bool((flat.max(axis=1) >= flat.sum(axis=1) * (1 - 1e-6)).all()):
+        raise SettingsError("every kernel is a single pixel (no blur): there is nothing to invert")
 
 
 class TrainingCancelled(Cancelled):
@@ -133,8 +178,12 @@ class TrainResult:
 
     @property
     def relative_gap(self) -> float:
-        """``(loss - optimum) / optimum``: how far above the closed-form optimum training ended."""
-        return (self.loss - self.optimum_loss) / self.optimum_loss
+        """``(loss - optimum) / optimum``: how far above the closed-form optimum training ended
+        (0 when both are 0, as for kernels that need no inverting)."""
+        gap = self.loss - self.optimum_loss
+        if self.optimum_loss <= 0:
+            return 0.0 if gap <= ABSOLUTE_TOLERANCE else math.inf
+        return gap / self.optimum_loss
 
 
 def _effective_filter(net: LCNN, loss: DILLossSettings) -> torch.Tensor:
@@ -200,8 +249,13 @@ def iter_train(
         raise SettingsError("mini-batches apply to the identity objective only; use batch_size=None with chain")
     device = resolve_device(train.device)
     started = time.perf_counter()
-    kernel_array = make_gallery(gallery) if kernels is None else np.asarray(kernels, dtype=np.float32)
     size = architecture.filter_size
+    check_fits(
+        estimated_bytes(gallery, size, kernels),
+        f"training on {gallery.count if kernels is None else len(kernels)} kernels",
+    )
+    kernel_array = make_gallery(gallery) if kernels is None else np.asarray(kernels, dtype=np.float32)
+    _check_not_all_deltas(kernel_array)
     objective = build_objective(kernel_array, gallery, loss, size, chain)
     objective_dev = objective.to(device)
 
@@ -248,7 +302,7 @@ def iter_train(
     optimum_loss = float(objective.loss(objective.optimum()))
     final_loss = float(objective.loss(h))
     identity_loss = float(objective.loss(delta_filter(size, torch.float64)))
-    converged = final_loss <= optimum_loss * (1 + train.tolerance)
+    converged = final_loss <= optimum_loss * (1 + train.tolerance) + ABSOLUTE_TOLERANCE
     seconds = time.perf_counter() - started
     training = {
         "settings": settings_to_dict(train),
@@ -343,6 +397,7 @@ def solve_closed_form(
     """
     gallery = gallery or GallerySettings()
     loss = loss or DILLossSettings()
+    check_fits(estimated_bytes(gallery, filter_size, kernels), f"solving for {gallery.count} kernels")
     kernel_array = make_gallery(gallery) if kernels is None else np.asarray(kernels, dtype=np.float32)
     objective = build_objective(kernel_array, gallery, loss, filter_size, chain)
     h = objective.optimum()

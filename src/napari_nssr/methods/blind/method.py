@@ -23,4 +23,5 @@ class Blind(Method):
         """Estimate and solve (about 0.1 s per Mpx for the estimate, 15 ms per solve, cached)."""
         model = blind_model(image, math.sqrt(scale[0] * scale[1]), layout.rgb, settings)
         estimate = {k: v for k, v in model.training["blind"].items() if k != "settings"}
-        return Prepared(self.name, settings, LinearFilter(model.filter), model=model, info={"estimate": estimate})
+        processor = LinearFilter(model.filter, unit_sum=True)  # solved with the sum held at 1
+        return Prepared(self.name, settings, processor, model=model, info={"estimate": estimate})

@@ -1,0 +1,170 @@
+"""Batches: every input, scale, format and output is checked before anything is computed; each
+input is read once; metadata (pages, axes, calibration, georeference) survives."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tifffile
+
+from napari_nssr.apps.batch import output_path, plan_batch, run_batch
+from napari_nssr.apps.cli import main
+from napari_nssr.io.files import PART_PREFIX
+from napari_nssr.io.images import read_image, read_image_file, write_image
+from napari_nssr.methods.bicubic import BicubicSettings
+
+SHARED = Path(__file__).parents[2] / ".." / "shared" / "data"
+
+
+@pytest.fixture
+def two_folders(tmp_path):
+    rng = np.random.default_rng(0)
+    paths = []
+    for folder in ("a", "b"):
+        paths.append(write_image(tmp_path / folder / "x.tif", (rng.random((12, 14)) * 1000).astype(np.uint16)))
+    return paths
+
+
+def test_same_named_inputs_from_two_folders_are_refused_before_writing(two_folders, tmp_path, capsys):
+    # the old code wrote a's result, then b's result over it, and exited 0
+    out = tmp_path / "out"
+    assert main(["apply", *map(str, two_folders), "-s", "2", "-o", str(out), "--overwrite"]) == 2
+    assert "would both be written to" in capsys.readouterr().err
+    assert not out.exists()
+    # beside each input (no -o) they do not collide
+    assert main(["apply", *map(str, two_folders), "-s", "2"]) == 0
+    assert all((p.parent / "x_x2_nssr.tif").is_file() for p in two_folders)
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["-s", "2"], "scale 2 is given twice"),
+        (["-s", "17"], "<= 16"),
+        (["--format", "png"], "PNG stores only"),
+    ],
+)
+def test_bad_scales_and_formats_are_refused_before_any_output(tmp_path, capsys, extra, message):
+    good = write_image(tmp_path / "good.tif", np.random.default_rng(1).random((10, 10)).astype(np.float32))
+    out = tmp_path / "out"
+    assert main(["apply", str(good), "-s", "2", *extra, "-o", str(out)]) == 2
+    assert message in capsys.readouterr().err and not out.exists()
+
+
+def test_a_later_bad_input_stops_the_batch_before_anything_is_written(tmp_path, capsys):
+    good = write_image(tmp_path / "good.tif", np.random.default_rng(1).random((10, 10)).astype(np.float32))
+    nan = np.ones((10, 10), np.float32)
+    nan[2, 2] = np.nan
+    bad = write_image(tmp_path / "nan.tif", nan)
+    junk = tmp_path / "junk.tif"
+    junk.write_bytes(b"II*\x00junk")
+    for later, message in [(bad, "NaN"), (junk, "could not read")]:
+        assert main(["apply", str(good), str(later), "-s", "2", "-o", str(tmp_path / "out")]) == 2
+        assert message in capsys.readouterr().err
+        assert not (tmp_path / "out").exists()
+    assert main(["apply", str(good), str(good), "-s", "2"]) == 2
+    assert "given twice" in capsys.readouterr().err
+
+
+def test_an_output_that_is_a_folder_is_refused_before_work(tmp_path, capsys):
+    src = write_image(tmp_path / "s.tif", np.zeros((8, 8), np.uint8))
+    (tmp_path / "s_x2_nssr.tif").mkdir()
+    assert main(["apply", str(src), "-s", "2", "--overwrite"]) == 2
+    assert "is a folder" in capsys.readouterr().err
+
+
+def test_multi_page_tiffs_are_stacks_and_mixed_shapes_are_refused(tmp_path, capsys):
+    pages = np.arange(3 * 8 * 9, dtype=np.uint16).reshape(3, 8, 9)
+    for page in pages:
+        tifffile.imwrite(tmp_path / "pages.tif", page, append=True)
+    assert main(["apply", str(tmp_path / "pages.tif"), "-s", "2", "--method", "bicubic"]) == 0
+    out = read_image(tmp_path / "pages_x2_nssr.tif")
+    assert out.shape == (3, 16, 18)  # every page, not only the first
+    np.testing.assert_array_equal(out[2], read_image_file(tmp_path / "pages_x2_nssr.tif")[0][2])
+    tifffile.imwrite(tmp_path / "mixed.tif", pages[0])
+    tifffile.imwrite(tmp_path / "mixed.tif", np.zeros((5, 5), np.uint16), append=True)
+    assert main(["apply", str(tmp_path / "mixed.tif"), "-s", "2"]) == 2
+    assert "different shapes" in capsys.readouterr().err
+
+
+def test_imagej_hyperstacks_keep_axes_and_calibration_divided_by_the_scale(tmp_path):
+    data = (np.random.default_rng(2).random((2, 3, 2, 12, 14)) * 1000).astype(np.uint16)
+    meta = {"axes": "TZCYX", "spacing": 0.5, "unit": "um"}
+    tifffile.imwrite(tmp_path / "hyper.tif", data, imagej=True, resolution=(1 / 0.2, 1 / 0.25), metadata=meta)
+    assert main(["apply", str(tmp_path / "hyper.tif"), "-s", "2", "--method", "bicubic"]) == 0
+    out, info = read_image_file(tmp_path / "hyper_x2_nssr.tif")
+    assert out.shape == (2, 3, 2, 24, 28) and info.axes == "TZCYX" and info.imagej
+    assert info.unit == "um" and info.spacing == pytest.approx(0.5)
+    assert info.pixel_size == pytest.approx((0.125, 0.1))  # (y, x) halved
+
+
+def test_resolution_tags_are_divided_by_the_scale(tmp_path):
+    tifffile.imwrite(tmp_path / "r.tif", np.zeros((8, 9), np.uint16), resolution=(10, 20), resolutionunit="CENTIMETER")
+    assert main(["apply", str(tmp_path / "r.tif"), "-s", "4", "--method", "bicubic"]) == 0
+    _, info = read_image_file(tmp_path / "r_x4_nssr.tif")
+    assert info.unit == "cm" and info.pixel_size == pytest.approx((0.05 / 4, 0.1 / 4))
+
+
+@pytest.mark.skipif(not (SHARED / "rgbn_5m.tif").is_file(), reason="needs ../shared/data")
+def test_compressed_geotiffs_open_and_keep_their_georeference(tmp_path):
+    # LZW-compressed, georeferenced, 4 bands (RGB and near infrared): the old code could not read it
+    src = SHARED / "rgbn_5m.tif"
+    assert main(["apply", str(src), "-s", "2", "-o", str(tmp_path)]) == 0
+    out = tmp_path / "rgbn_5m_x2_nssr.tif"
+    with tifffile.TiffFile(src) as a, tifffile.TiffFile(out) as b:
+        before, after = a.geotiff_metadata, b.geotiff_metadata
+        assert b.series[0].shape == (806, 1030, 4)
+    assert after["ModelPixelScale"][:2] == pytest.approx([before["ModelPixelScale"][0] / 2] * 2)
+    assert after["ModelTiepoint"] == before["ModelTiepoint"]  # same origin: the same ground
+    assert after["GTCitationGeoKey"] == before["GTCitationGeoKey"]  # same CRS
+
+
+def test_each_input_is_read_once(monkeypatch, tmp_path):
+    import napari_nssr.apps.batch as batch
+
+    srcs = [write_image(tmp_path / f"{i}.tif", np.zeros((8, 8), np.uint8)) for i in range(2)]
+    reads = []
+    original = batch.read_image_file
+    monkeypatch.setattr(batch, "read_image_file", lambda p: (reads.append(Path(p)), original(p))[1])
+    jobs = plan_batch(srcs, [2, 3])
+    run_batch(jobs, BicubicSettings())
+    assert reads == srcs  # integers: no pixels read while planning; each input once while computing
+
+
+def test_stale_partial_files_of_dead_runs_are_removed_and_others_kept(tmp_path):
+    src = write_image(tmp_path / "s.tif", np.zeros((8, 8), np.uint8))
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f"{PART_PREFIX}{int(dead.stdout)}-abc.tif"
+    live = tmp_path / f"{PART_PREFIX}{os.getpid()}-def.tif"
+    foreign = tmp_path / ".part-123-xyz.tif"
+    for path in (stale, live, foreign):
+        path.write_bytes(b"partial")
+    assert main(["apply", str(src), "-s", "2"]) == 0
+    assert not stale.exists() and live.exists() and foreign.exists()
+
+
+def test_sigterm_during_a_run_leaves_no_partial_file(tmp_path):
+    src = write_image(tmp_path / "big.tif", np.random.default_rng(0).random((3, 600, 600)).astype(np.float32))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "napari_nssr.apps.cli", "apply", str(src), "-s", "4", "--method", "wiener"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(4)  # imports done, computing
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode in (0, 130)  # finished first, or stopped cleanly
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(PART_PREFIX)]
+    assert leftovers == [] and "Traceback" not in err
+
+
+def test_output_names():
+    assert output_path(Path("a/b.jpg"), 2.5, None, "same") == Path("a/b_x2.5_nssr.png")
+    assert output_path(Path("a/b.tif"), 2, Path("o"), "png") == Path("o/b_x2_nssr.png")
