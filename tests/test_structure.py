@@ -90,3 +90,44 @@ def test_public_functions_have_numpydoc_sections():
         if signature.return_annotation not in (None, "None") and not ("Returns\n----" in doc or "Yields\n----" in doc):
             missing.append(f"{name}: Returns")
     assert not missing, "\n".join(missing)
+
+
+ROOT = Path(__file__).parents[1]
+
+
+def test_the_readme_installs_the_system_packages_ci_installs():
+    import re
+
+    ci = re.search(r'X_PACKAGES="([^"]+)"', (ROOT / ".ci" / "run").read_text()).group(1)
+    readme = (ROOT / "README.md").read_text()
+    line = re.search(r"apt-get install -y ([^`]+?)\n```", readme, re.S).group(1)
+    assert set(ci.replace("\\", " ").split()) == set(line.replace("\\", " ").split())
+
+
+def test_without_an_x_server_the_gui_tests_are_skipped_with_a_reason(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-rs",
+            "-p",
+            "no:xvfb",
+            "-p",
+            "no:cacheprovider",
+            str(ROOT / "tests" / "widgets" / "test_task.py"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "no X server" in result.stdout and "skipped" in result.stdout
