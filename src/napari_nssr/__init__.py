@@ -30,6 +30,7 @@ from .methods.blind.estimate import BlurEstimate, estimate_blur
 from .methods.blind.solve import BlindSettings
 from .methods.deconvolution import RichardsonLucySettings, WienerSettings
 from .methods.fixed_filter import FilterSettings
+from .methods.known_psf import KnownPSFSettings
 from .methods.psf import PSFSettings, make_psf
 from .methods.resolve import DEFAULT_METHOD, method_menu, prepare_method, resolve_method
 from .models.bundled import bundled_models, load_model, model_for_scale
@@ -71,6 +72,7 @@ __all__ = [
     "BicubicSettings",
     "BlindSettings",
     "FilterSettings",
+    "KnownPSFSettings",
     "WienerSettings",
     "RichardsonLucySettings",
     "PSFSettings",

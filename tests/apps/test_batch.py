@@ -168,3 +168,27 @@ def test_sigterm_during_a_run_leaves_no_partial_file(tmp_path):
 def test_output_names():
     assert output_path(Path("a/b.jpg"), 2.5, None, "same") == Path("a/b_x2.5_nssr.png")
     assert output_path(Path("a/b.tif"), 2, Path("o"), "png") == Path("o/b_x2_nssr.png")
+
+
+def test_the_psf_method_takes_a_file_s_optics_unless_given(tmp_path, capsys):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "io_images_tests", Path(__file__).parents[1] / "io" / "test_images.py"
+    )
+    helpers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(helpers)
+    src = helpers.write_ome(tmp_path / "scope.ome.tif")
+    jobs = plan_batch([src], [2], method=None)
+    assert jobs[0].method is None  # no method: nothing to fill
+    from napari_nssr.methods.known_psf import KnownPSFSettings
+
+    jobs = plan_batch([src], [2], method=KnownPSFSettings(), keep=frozenset({"wavelength_um"}))
+    psf = jobs[0].method.psf
+    assert (psf.numerical_aperture, psf.immersion_index, psf.pixel_um) == (1.3, 1.518, pytest.approx(0.0675))
+    assert psf.wavelength_um == KnownPSFSettings().psf.wavelength_um  # given on the command line: kept
+    assert main(["apply", str(src), "-s", "2", "--method", "psf"]) == 0
+    out = capsys.readouterr().out
+    assert "optics" in out and "NA 1.3" in out
+    _, meta = read_image_file(tmp_path / "scope_x2_nssr.ome.tif")
+    assert meta.ome and meta.pixel_size == pytest.approx((35.0, 32.5))

@@ -46,3 +46,39 @@ def test_an_empty_png_is_one_line(tmp_path):
     with pytest.raises(ImageError) as info:
         read_image(tmp_path / "d.png")
     assert "\n" not in str(info.value)
+
+
+OME_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06">
+<Instrument ID="Instrument:0"><Objective ID="Objective:0" LensNA="1.3" Immersion="Oil"/></Instrument>
+<Image ID="Image:0"><InstrumentRef ID="Instrument:0"/><ObjectiveSettings ID="Objective:0" RefractiveIndex="1.518"/>
+<Pixels ID="Pixels:0" DimensionOrder="XYCZT" Type="uint16" SizeX="18" SizeY="16" SizeC="1" SizeZ="1" SizeT="1"
+ PhysicalSizeX="65" PhysicalSizeXUnit="nm" PhysicalSizeY="70" PhysicalSizeYUnit="nm">
+<Channel ID="Channel:0:0" SamplesPerPixel="1" EmissionWavelength="610" EmissionWavelengthUnit="nm"/>
+<TiffData IFD="0" PlaneCount="1"/></Pixels></Image></OME>"""
+
+
+def write_ome(path):
+    import tifffile
+
+    data = (np.random.default_rng(0).random((16, 18)) * 1000).astype(np.uint16)
+    tifffile.imwrite(path, data, description=OME_XML, metadata=None)
+    return path
+
+
+def test_ome_tiff_optics_and_physical_size_are_read(tmp_path):
+    from napari_nssr.io.images import read_header
+
+    meta = read_header(write_ome(tmp_path / "scope.ome.tif")).meta
+    assert meta.ome and meta.pixel_size == (70.0, 65.0) and meta.unit == "nm"
+    assert meta.pixel_size_um == pytest.approx(0.0675)
+    assert meta.optics == {"numerical_aperture": 1.3, "immersion_index": 1.518, "wavelength_um": pytest.approx(0.61)}
+
+
+def test_ome_tiff_results_stay_ome_with_the_physical_size_divided(tmp_path):
+    from napari_nssr.io.images import read_image_file
+
+    _, meta = read_image_file(write_ome(tmp_path / "scope.ome.tif"))
+    write_image(tmp_path / "out.ome.tif", np.zeros((32, 36), np.uint16), meta=meta.scaled((2.0, 2.0)))
+    _, out = read_image_file(tmp_path / "out.ome.tif")
+    assert out.ome and out.pixel_size == pytest.approx((35.0, 32.5)) and out.unit == "nm"

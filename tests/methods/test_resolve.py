@@ -41,7 +41,7 @@ def test_models_and_files_mean_the_filter_method(tiny_result, tmp_path):
 
 
 def test_unknown_names_list_methods_and_models():
-    with pytest.raises(SettingsError, match="no model 'sharpest'.*methods: blind, filter"):
+    with pytest.raises(SettingsError, match="no model .sharpest.*methods: blind, psf, filter"):
         resolve_method("sharpest")
     with pytest.raises(SettingsError, match="got int"):
         resolve_method(3)

@@ -181,7 +181,7 @@ def test_blind_mode_records_its_estimate(viewer, sr_widget, qtbot, finish):
 def test_each_method_has_its_settings_form_and_runs(viewer, sr_widget, finish, rng):
     layer = viewer.add_image(rng.random((16, 18)).astype(np.float32), name="img")
     viewer.layers.selection.active = layer
-    assert set(sr_widget.forms) == {"blind", "filter", "bicubic", "wiener", "richardson-lucy"}
+    assert set(sr_widget.forms) == {"blind", "psf", "filter", "bicubic", "wiener", "richardson-lucy"}
     sr_widget.method.value = "wiener"
     assert not sr_widget.forms["wiener"].native.isHidden() and sr_widget.forms["blind"].native.isHidden()
     sr_widget.forms["wiener"].fields["balance"].value = 0.3
@@ -211,3 +211,31 @@ def test_outputs_are_not_offered_as_inputs_again(viewer, sr_widget, finish, rng)
     output = viewer.layers["src x2 (NSSR)"]
     assert output in viewer.layers.selection  # napari selects the new layer...
     assert sr_widget.layers.value == [layer]  # ...but the widget keeps the source
+
+
+def test_optics_recorded_in_a_file_are_offered_to_the_psf_method(viewer, sr_widget, finish, tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "io_images_tests", Path(__file__).parents[1] / "io" / "test_images.py"
+    )
+    helpers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(helpers)
+    path = helpers.write_ome(tmp_path / "scope.ome.tif")
+    (layer,) = viewer.open(path, plugin="napari-nssr")
+    np.testing.assert_allclose(layer.scale, (70, 65))  # the file's pixel size, in its unit
+    assert str(layer.units[-1]) == "nanometer"
+    viewer.layers.selection.active = layer
+    sr_widget.method.value = "psf"
+    sr_widget.offer_optics()
+    fields = sr_widget.forms["psf"].nested["psf"].fields
+    assert fields["numerical_aperture"].value == pytest.approx(1.3) and fields["pixel_um"].value == pytest.approx(
+        0.0675
+    )
+    assert "scope" in sr_widget.optics_note.value
+    fields["wavelength_um"].value = 0.55  # editable
+    finish(sr_widget.task, sr_widget.run())
+    meta = viewer.layers["scope.ome x2 (NSSR)"].metadata["nssr"]
+    assert meta["method"] == "psf" and meta["settings"]["psf"]["wavelength_um"] == pytest.approx(0.55)
+    assert meta["settings"]["psf"]["numerical_aperture"] == pytest.approx(1.3) and meta["estimate"]["psf_width_hr"] > 0

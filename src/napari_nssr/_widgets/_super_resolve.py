@@ -21,6 +21,7 @@ from ..core.overlay import overlay_geometry
 from ..engine.api import super_resolve, upsample_bicubic
 from ..engine.tiles import iter_super_resolve, plan, prepare
 from ..methods.base import MethodSettings, get_method, method_for_settings
+from ..methods.psf import OPTICS_FIELDS
 from ..methods.resolve import DEFAULT_METHOD, method_menu
 from ..models.model import NSSRModel
 from ._lifetime import connect_while_alive
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     import napari
 
 METADATA_KEY = "nssr"
+FILE_METADATA_KEY = "nssr_file"  # written by the plugin's reader (napari_nssr._reader)
 
 
 class ScaleRow(Container):
@@ -231,6 +233,8 @@ class SuperResolveWidget(Container):
         )
         self.method.changed.connect(self._show_method)
         self._show_method(self.method.value)
+        self.optics_note = Label(value="")
+        self.forms["psf"].append(self.optics_note)
         self.task.run_button.changed.connect(self.run)
         layer_events = viewer.layers.events
         connect_while_alive(
@@ -255,6 +259,25 @@ class SuperResolveWidget(Container):
         ]
         if chosen:
             self.layers.value = chosen
+            self.offer_optics()
+
+    def offer_optics(self) -> None:
+        """Fill the ``psf`` method's optics from the first chosen layer's file (OME metadata read by
+        this plugin's reader), as editable defaults."""
+        layers = list(self.layers.value)
+        record = layers[0].metadata.get(FILE_METADATA_KEY) if layers else None
+        if not record:
+            return
+        found = dict(record.get("optics") or {})
+        if record.get("pixel_size_um"):
+            found["pixel_um"] = record["pixel_size_um"]
+        fields = self.forms["psf"].nested["psf"].fields
+        used = {name: value for name, value in found.items() if name in OPTICS_FIELDS and name in fields}
+        for name, value in used.items():
+            fields[name].value = value
+        if used:
+            listed = ", ".join(f"{name.replace('_', ' ')} {value:g}" for name, value in used.items())
+            self.optics_note.value = f"From {layers[0].name}'s file: {listed}"
 
     def _show_method(self, name: str) -> None:
         for method, form in self.forms.items():

@@ -12,7 +12,7 @@ written (atomically, with its metadata scaled) and freed before the next input i
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -24,8 +24,10 @@ from ..core.layout import check_scale, check_strength
 from ..engine.api import super_resolve
 from ..engine.tiles import Plan, check_memory, plan, working_dtype
 from ..io.files import remove_stale_parts
-from ..io.images import ImageHeader, check_writable, read_header, read_image_file, write_image
+from ..io.images import OME_SUFFIXES, ImageHeader, check_writable, read_header, read_image_file, write_image
 from ..methods.base import MethodSettings
+from ..methods.known_psf import KnownPSFSettings
+from ..methods.psf import with_optics
 
 JPEG_LIKE = {".jpg", ".jpeg", ".bmp"}  # written as PNG: no second lossy step
 
@@ -41,12 +43,13 @@ class Output:
 
 @dataclass(frozen=True)
 class BatchJob:
-    """One input with its header and its outputs."""
+    """One input with its header, its outputs, and its method (with the file's optics, if any)."""
 
     source: Path
     header: ImageHeader
     rgb: bool | None
     outputs: tuple[Output, ...]
+    method: MethodSettings | None = None
 
 
 def output_path(src: Path, scale: float, out_dir: Path | None, fmt: str) -> Path:
@@ -67,11 +70,15 @@ def output_path(src: Path, scale: float, out_dir: Path | None, fmt: str) -> Path
     -------
     pathlib.Path
     """
-    suffix = src.suffix.lower() if fmt == "same" else "." + fmt
+    stem, suffix = src.stem, src.suffix.lower()
+    if src.name.lower().endswith(OME_SUFFIXES):  # an OME-TIFF stays one: name.ome.tif
+        stem, suffix = src.name[: -len(next(s for s in OME_SUFFIXES if src.name.lower().endswith(s)))], ".ome.tif"
+    if fmt != "same":
+        suffix = "." + fmt
     if suffix in JPEG_LIKE:
         suffix = ".png"
     folder = out_dir if out_dir is not None else src.parent
-    return folder / f"{src.stem}_x{scale:g}_nssr{suffix}"
+    return folder / f"{stem}_x{scale:g}_nssr{suffix}"
 
 
 def _duplicates(items: Sequence[Any]) -> list[Any]:
@@ -92,6 +99,8 @@ def plan_batch(
     strength: float = 1.0,
     rgb: bool | None = None,
     overwrite: bool = False,
+    method: MethodSettings | None = None,
+    keep: frozenset[str] = frozenset(),
 ) -> list[BatchJob]:
     """Check a whole batch before any work and list what it will write.
 
@@ -111,6 +120,10 @@ def plan_batch(
         Whether the last axis is colour; ``None`` asks the file's axes, then guesses.
     overwrite : bool
         Replace existing outputs (never an input).
+    method : MethodSettings, optional
+        The method; the ``psf`` method takes each file's recorded optics as defaults.
+    keep : frozenset of str
+        PSF fields set by the user, never taken from a file.
 
     Returns
     -------
@@ -161,7 +174,8 @@ def plan_batch(
                 raise OutputExistsError(f"{dst} exists; pass --overwrite to replace it")
             targets[key] = src
             outputs.append(Output(float(scale), checked, dst))
-        jobs.append(BatchJob(src, header, layout_rgb, tuple(outputs)))
+        own = None if method is None else with_file_optics(method, header, keep)
+        jobs.append(BatchJob(src, header, layout_rgb, tuple(outputs), own))
     for job in jobs:
         if job.header.dtype.kind == "f":  # only floating-point data can hold NaN: read it, check it, free it
             data, _ = read_image_file(job.source)
@@ -177,6 +191,15 @@ def _check_float_values(source: Path, data: np.ndarray) -> None:
         working_dtype(data.dtype, data)
     except ImageError as exc:
         raise ImageError(f"{source}: {exc}") from None
+
+
+def with_file_optics(method: MethodSettings, header: ImageHeader, keep: frozenset[str]) -> MethodSettings:
+    """The ``psf`` method's settings with the optics ``header``'s file records, except ``keep``
+    (the PSF fields set on the command line); any other method unchanged."""
+    if not isinstance(method, KnownPSFSettings):
+        return method
+    psf = with_optics(method.psf, header.meta.optics, header.meta.pixel_size_um, keep)
+    return method if psf == method.psf else replace(method, psf=psf)
 
 
 def run_batch(
@@ -214,9 +237,16 @@ def run_batch(
                 report(f"removed {stale}, left by an interrupted run")
     written = 0
     for job in jobs:
+        settings = job.method or method
+        if report and settings is not method and isinstance(settings, KnownPSFSettings):
+            psf = settings.psf
+            report(
+                f"{job.source}: optics from the file: NA {psf.numerical_aperture:g}, "
+                f"emission {psf.wavelength_um:g} um, immersion {psf.immersion_index:g}, pixel {psf.pixel_um:g} um"
+            )
         image, meta = read_image_file(job.source)
         for output in job.outputs:
-            result = super_resolve(image, output.scale, method, strength=strength, rgb=job.rgb, device=device)
+            result = super_resolve(image, output.scale, settings, strength=strength, rgb=job.rgb, device=device)
             write_image(output.path, result, overwrite=overwrite, meta=meta.scaled(output.checked.scale))
             written += 1
             if report:

@@ -106,6 +106,7 @@ def _add_apply(sub: argparse._SubParsersAction) -> None:
 def _cmd_apply(args: argparse.Namespace) -> int:
     settings = args.method_options.settings(args)
     rgb = {"auto": None, "yes": True, "no": False}[args.rgb]
+    psf_given = frozenset(d.split(".", 1)[1] for d in vars(args) if d.startswith("PSFSettings."))
     jobs = plan_batch(
         args.images,
         args.scale,
@@ -114,6 +115,8 @@ def _cmd_apply(args: argparse.Namespace) -> int:
         strength=args.strength,
         rgb=rgb,
         overwrite=args.overwrite,
+        method=settings,
+        keep=psf_given,
     )
     run_batch(jobs, settings, strength=args.strength, device=args.device, overwrite=args.overwrite, report=print)
     return 0

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..core.progress import run_steps
 from ..methods.base import Prepared
-from ..methods.resolve import MethodSpec
+from ..methods.resolve import MethodSpec, with_psf
 from .lazy import super_resolve_lazy
 from .tiles import InferenceCancelled, InferenceProgress, iter_super_resolve
 
@@ -31,6 +31,7 @@ def super_resolve(
     device: str = "auto",
     progress: Callable[[InferenceProgress], None] | None = None,
     cancel: Callable[[], bool] | None = None,
+    psf: Any = None,
 ) -> Any:
     """Super-resolve ``image`` by ``scale``.
 
@@ -59,6 +60,9 @@ def super_resolve(
         Called with each :class:`InferenceProgress`.
     cancel : callable, optional
         Polled after each step; returning True raises :class:`InferenceCancelled`.
+    psf : str, os.PathLike or PSFSettings, optional
+        Instead of ``method``: a known PSF (:class:`PSFSettings` from optics, or a PSF file) for the
+        ``psf`` method, or ``"blind"``.
 
     Returns
     -------
@@ -67,6 +71,8 @@ def super_resolve(
         the input (output pixel ``i`` sits at input coordinate ``(i + 0.5) / s - 0.5``); the
         input's dtype (integers rounded and clipped). Dask input gives a lazy dask array.
     """
+    if psf is not None:
+        method = with_psf(method, psf)
     if _is_dask(image):
         return super_resolve_lazy(image, scale, method, strength=strength, rgb=rgb, tile_size=tile_size, device=device)
     steps = iter_super_resolve(image, scale, method, strength=strength, rgb=rgb, tile_size=tile_size, device=device)

@@ -5,7 +5,9 @@ A TIFF is read whole, with what a super-resolved copy must keep (:class:`ImageMe
   (napari-nssr never keeps the first and drops the rest);
 - its axes (ImageJ hyperstacks' ``TZCYX``, colour samples ``S``), so colour is not guessed;
 - its calibration: the pixel size from the resolution tags (and ImageJ's unit and z spacing);
-- a GeoTIFF's georeference tags (CRS, tie point, pixel scale, nodata).
+- a GeoTIFF's georeference tags (CRS, tie point, pixel scale, nodata);
+- an OME-TIFF's physical pixel size and the optics it records (objective NA, immersion, emission
+  wavelength), which the ``psf`` method offers as defaults.
 
 Writing a result passes :meth:`ImageMeta.scaled`: pixel sizes (resolution tags, ImageJ
 calibration, GeoTIFF pixel scale) are divided by the upsampling factor and the origin is kept, so
@@ -34,6 +36,9 @@ RESOLUTION_UNITS = {2: "inch", 3: "cm"}
 # their parameters, GDAL's metadata and nodata
 GEO_TAGS = {33550: 12, 33922: 12, 34264: 12, 34735: 3, 34736: 12, 34737: 2, 42112: 2, 42113: 2}
 MODEL_PIXEL_SCALE, MODEL_TRANSFORMATION = 33550, 34264
+OME_SUFFIXES = (".ome.tif", ".ome.tiff")
+LENGTH_IN_UM = {"µm": 1.0, "um": 1.0, "micron": 1.0, "nm": 1e-3, "mm": 1e3, "cm": 1e4, "m": 1e6, "Å": 1e-4}
+IMMERSION_INDEX = {"Oil": 1.515, "Water": 1.333, "WaterDipping": 1.333, "Glycerol": 1.47, "Air": 1.0}
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,11 @@ class ImageMeta:
         ImageJ's z spacing, in ``unit`` (not changed by super-resolution, which is in-plane).
     geo_tags : dict
         GeoTIFF tags by code, written back with the pixel scale divided by the factor.
+    ome : bool
+        The file is an OME-TIFF (written back as one, with its physical sizes divided).
+    optics : dict
+        What the file says about the microscope: ``numerical_aperture``, ``wavelength_um``
+        (emission), ``immersion_index``; only the keys it records.
     """
 
     axes: str | None = None
@@ -62,6 +72,15 @@ class ImageMeta:
     imagej: bool = False
     spacing: float | None = None
     geo_tags: dict[int, Any] = field(default_factory=dict)
+    ome: bool = False
+    optics: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def pixel_size_um(self) -> float | None:
+        """The pixel size in micrometres (the mean of rows and columns), when the unit is a length."""
+        if self.pixel_size is None or self.unit not in LENGTH_IN_UM:
+            return None
+        return float(np.mean(self.pixel_size)) * LENGTH_IN_UM[self.unit]
 
     @property
     def rgb(self) -> bool | None:
@@ -125,7 +144,44 @@ def _tiff_meta(tif: Any, axes: str) -> ImageMeta:
             pixel_size = (yd / yn, xd / xn)
     geo = {code: tags[code].value for code in GEO_TAGS if code in tags}
     spacing = ij.get("spacing")
-    return ImageMeta(axes, pixel_size, unit, imagej, float(spacing) if spacing else None, geo)
+    meta = ImageMeta(axes, pixel_size, unit, imagej, float(spacing) if spacing else None, geo)
+    if tif.is_ome and tif.ome_metadata:
+        size, size_unit, optics = _ome_physics(tif.ome_metadata)
+        meta = replace(meta, ome=True, optics=optics)
+        if size is not None:
+            meta = replace(meta, pixel_size=size, unit=size_unit)
+    return meta
+
+
+def _ome_physics(xml: str) -> tuple[tuple[float, float] | None, str | None, dict[str, float]]:
+    """Physical pixel size ``(y, x)`` with its unit, and the optics, from OME-XML (first image)."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError:
+        return None, None, {}
+
+    def find(tag: str) -> Any:
+        return next((el for el in root.iter() if el.tag.rsplit("}", 1)[-1] == tag), None)
+
+    optics: dict[str, float] = {}
+    pixels, objective, settings, channel = find("Pixels"), find("Objective"), find("ObjectiveSettings"), find("Channel")
+    if objective is not None and objective.get("LensNA"):
+        optics["numerical_aperture"] = float(objective.get("LensNA"))
+    if settings is not None and settings.get("RefractiveIndex"):
+        optics["immersion_index"] = float(settings.get("RefractiveIndex"))
+    elif objective is not None and objective.get("Immersion") in IMMERSION_INDEX:
+        optics["immersion_index"] = IMMERSION_INDEX[objective.get("Immersion")]
+    if channel is not None and channel.get("EmissionWavelength"):
+        unit = channel.get("EmissionWavelengthUnit", "nm")
+        optics["wavelength_um"] = float(channel.get("EmissionWavelength")) * LENGTH_IN_UM.get(unit, 1e-3)
+    size = None
+    size_unit = None
+    if pixels is not None and pixels.get("PhysicalSizeX") and pixels.get("PhysicalSizeY"):
+        size_unit = pixels.get("PhysicalSizeXUnit", "µm")
+        size = (float(pixels.get("PhysicalSizeY")), float(pixels.get("PhysicalSizeX")))
+    return size, size_unit, optics
 
 
 def _tiff_series(tif: Any, path: Path) -> tuple[tuple[int, ...], np.dtype, str, list[Any]]:
@@ -251,9 +307,21 @@ def check_writable(path: str | os.PathLike[str], dtype: np.dtype, shape: tuple[i
             raise ImageError("16-bit PNG is written for grey images only; write a .tif for 16-bit colour")
 
 
-def _tiff_options(image: np.ndarray, meta: ImageMeta) -> dict[str, Any]:
+def _tiff_options(image: np.ndarray, meta: ImageMeta, ome: bool) -> dict[str, Any]:
     rgb = meta.rgb if meta.rgb is not None else (image.ndim == 3 and looks_rgb(image.shape))
     options: dict[str, Any] = {"photometric": "rgb" if rgb else "minisblack"}
+    if ome:  # OME-XML carries the physical size in its own unit
+        ome_meta: dict[str, Any] = {"axes": meta.axes or ("YXS" if rgb else None)}
+        if meta.pixel_size is not None:
+            unit = meta.unit if meta.unit in LENGTH_IN_UM else "µm"
+            ome_meta.update(
+                PhysicalSizeY=meta.pixel_size[0],
+                PhysicalSizeYUnit=unit,
+                PhysicalSizeX=meta.pixel_size[1],
+                PhysicalSizeXUnit=unit,
+            )
+        options.update(ome=True, metadata={k: v for k, v in ome_meta.items() if v is not None})
+        return options
     if meta.pixel_size is not None:
         options["resolution"] = (1.0 / meta.pixel_size[1], 1.0 / meta.pixel_size[0])
     if meta.imagej and meta.axes:
@@ -312,7 +380,7 @@ def write_image(
         if suffix in TIFF_SUFFIXES:
             import tifffile
 
-            tifffile.imwrite(tmp, image, **_tiff_options(image, meta))
+            tifffile.imwrite(tmp, image, **_tiff_options(image, meta, path.name.lower().endswith(OME_SUFFIXES)))
         else:
             import imageio.v3 as iio
 

@@ -13,6 +13,30 @@ from ..core.layout import looks_rgb
 from .images import read_image
 
 
+def read_kernel_array(path: str | os.PathLike[str]) -> np.ndarray:
+    """The raw array of a kernel or PSF file (``.npy`` or an image; colour averaged to grey).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+
+    Returns
+    -------
+    numpy.ndarray
+        As stored: 2D, or a 3D stack.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"kernel file not found: {path}")
+    if path.suffix.lower() == ".npy":
+        return np.load(path, allow_pickle=False)
+    arr = read_image(path)
+    if looks_rgb(arr.shape) and arr.ndim == 3:
+        arr = arr[..., :3].astype(np.float64).mean(axis=-1)
+    return arr
+
+
 def load_kernels(source: str | os.PathLike[str] | np.ndarray, size: int | None = None) -> np.ndarray:
     """Load user kernels/PSFs from an array, ``.npy`` or image file, validated and normalised.
 
@@ -29,18 +53,7 @@ def load_kernels(source: str | os.PathLike[str] | np.ndarray, size: int | None =
     numpy.ndarray
         ``(n, k, k)`` float32 kernels, each non-negative and summing to 1.
     """
-    if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if not path.is_file():
-            raise FileNotFoundError(f"kernel file not found: {path}")
-        if path.suffix.lower() == ".npy":
-            arr = np.load(path, allow_pickle=False)
-        else:
-            arr = read_image(path)
-            if looks_rgb(arr.shape) and arr.ndim == 3:
-                arr = arr[..., :3].astype(np.float64).mean(axis=-1)
-    else:
-        arr = np.asarray(source)
+    arr = read_kernel_array(source) if isinstance(source, (str, os.PathLike)) else np.asarray(source)
     kernels = normalise_kernels(arr)
     if size is not None:
         if size < 1 or size % 2 == 0:

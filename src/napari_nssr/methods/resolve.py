@@ -12,6 +12,9 @@ an :class:`NSSRModel`          the ``filter`` method with that model
 any other string or a path     the ``filter`` method with that model source: a bundled
                                name (``"default"``), a family (``"chain"``) or a file
 ============================  ==========================================================
+
+``super_resolve(..., psf=...)`` is another way to say the same (:func:`with_psf`): ``"blind"`` is
+the blind method, :class:`PSFSettings` or a PSF file the ``psf`` method with that PSF.
 """
 
 from __future__ import annotations
@@ -22,13 +25,16 @@ from typing import Any, Union
 from ..core.errors import SettingsError
 from ..core.layout import Layout, check_scale
 from ..models.model import NSSRModel
-from . import bicubic, deconvolution, fixed_filter
+from . import bicubic, deconvolution, fixed_filter, known_psf
 from .base import Method, MethodSettings, Prepared, get_method, method_for_settings, method_names
 from .blind import method as blind_method
+from .known_psf import KnownPSFSettings
+from .psf import PSFSettings
 
 # importing a method's module registers it; these are the package's own
 BUILT_IN = (
     blind_method.Blind,
+    known_psf.KnownPSF,
     fixed_filter.Filter,
     bicubic.Bicubic,
     deconvolution.Wiener,
@@ -37,6 +43,33 @@ BUILT_IN = (
 
 DEFAULT_METHOD = "blind"
 MethodSpec = Union[str, "os.PathLike[str]", NSSRModel, MethodSettings, None]
+
+
+def with_psf(spec: Any, psf: Any) -> Any:
+    """The method spec ``method=spec, psf=psf`` mean together.
+
+    Parameters
+    ----------
+    spec : MethodSpec or Prepared
+        What was passed as ``method`` (must be None when ``psf`` is given).
+    psf : str, os.PathLike, PSFSettings or None
+        ``"blind"``, a PSF (optics or a file), or None.
+
+    Returns
+    -------
+    MethodSpec
+    """
+    if psf is None:
+        return spec
+    if spec is not None:
+        raise SettingsError("give a method or a psf, not both (a psf means the 'psf' method)")
+    if isinstance(psf, str) and psf == "blind":
+        return "blind"
+    if isinstance(psf, PSFSettings):
+        return KnownPSFSettings(psf=psf)
+    if isinstance(psf, (str, os.PathLike)):
+        return KnownPSFSettings(psf=PSFSettings(source="file", path=str(psf)))
+    raise SettingsError(f"psf must be 'blind', PSFSettings or a PSF file, got {type(psf).__name__}")
 
 
 def resolve_method(spec: MethodSpec = None) -> tuple[Method, MethodSettings]:

@@ -188,17 +188,31 @@ def family_gallery(scale: int, settings: BlindSettings = DEFAULT_SETTINGS) -> np
 
 
 def hedged_gallery(
-    scale: int, major: float, minor: float, angle: float, settings: BlindSettings = DEFAULT_SETTINGS
+    scale: int,
+    major: float,
+    minor: float,
+    angle: float,
+    settings: BlindSettings = DEFAULT_SETTINGS,
+    bounds: tuple[float, float] | None = None,
 ) -> np.ndarray:
     """Gaussians with the estimated orientation and principal widths ``major``/``minor`` (HR pixels,
-    std), capped at the DIV2KRK family's widest blur and scaled by :func:`hedge`; an unknown blur
-    (:func:`blur_unknown`) gives :func:`family_gallery` instead."""
-    if blur_unknown(scale, major, minor, settings):
-        return family_gallery(scale, settings)
-    widest = widest_blur(scale, settings)
-    major, minor = min(major, widest), min(minor, widest)
+    std), scaled by :func:`hedge`.
+
+    Without ``bounds`` the widths are capped at the DIV2KRK family's widest blur, and an unknown
+    blur (:func:`blur_unknown`) gives :func:`family_gallery` instead. With ``bounds`` (known optics:
+    the narrowest and widest blur they allow, HR pixels std) every width is kept between them.
+    """
+    low = settings.min_std
+    if bounds is None:
+        if blur_unknown(scale, major, minor, settings):
+            return family_gallery(scale, settings)
+        widest = widest_blur(scale, settings)
+        major, minor = min(major, widest), min(minor, widest)
+    else:
+        low, high = bounds
+        major, minor = float(np.clip(major, low, high)), float(np.clip(minor, low, high))
     kernels = [
-        gaussian_kernel(settings.kernel_size, max(f * major, settings.min_std), max(f * minor, settings.min_std), angle)
+        gaussian_kernel(settings.kernel_size, max(f * major, low), max(f * minor, low), angle)
         for f in np.linspace(*hedge(scale, settings), settings.hedge_steps)
     ]
     return np.stack(kernels)
@@ -220,13 +234,23 @@ def wavelet_noise(image: Any, rgb: bool | None = None, floor: float = DEFAULT_SE
 
 @lru_cache(maxsize=64)
 def solved_model(
-    scale: int, major: float, minor: float, angle_deg: float, noise: float, filter_size: int, settings: BlindSettings
+    scale: int,
+    major: float,
+    minor: float,
+    angle_deg: float,
+    noise: float,
+    filter_size: int,
+    settings: BlindSettings,
+    bounds: tuple[float, float] | None = None,
 ) -> NSSRModel:
-    """The filter for quantised widths (HR pixels; ``inf`` for an unknown blur), angle and noise."""
-    kernels = hedged_gallery(scale, major, minor, math.radians(angle_deg), settings)
+    """The filter for quantised widths (HR pixels; ``inf`` for an unknown blur), angle and noise,
+    within optics ``bounds`` (HR pixels std) when given."""
+    kernels = hedged_gallery(scale, major, minor, math.radians(angle_deg), settings, bounds)
     chain = ChainSettings(noise=noise)
     h = ChainStatistics.expected(kernels, scale, filter_size, chain).optimum()
-    unknown = blur_unknown(scale, major, minor, settings)
+    unknown = bounds is None and blur_unknown(scale, major, minor, settings)
+    if bounds is not None:
+        major, minor = (float(np.clip(w, *bounds)) for w in (major, minor))
     if unknown:
         blur = f"unknown, family up to {widest_blur(scale, settings):.2f} px"
     else:
@@ -239,6 +263,7 @@ def solved_model(
         "noise": noise,
         "hedge": list(family if unknown else hedge(scale, settings)),
         "kernels": len(kernels),
+        "optics_bounds_hr": None if bounds is None else list(bounds),
         "settings": settings_to_dict(settings),
     }
     gallery = GallerySettings(count=len(kernels), size=settings.kernel_size, scale=float(scale))
@@ -266,7 +291,11 @@ def quantised_noise(noise: float, settings: BlindSettings = DEFAULT_SETTINGS) ->
 
 
 def blind_model(
-    image: Any, scale: float, rgb: bool | None = None, settings: BlindSettings = DEFAULT_SETTINGS
+    image: Any,
+    scale: float,
+    rgb: bool | None = None,
+    settings: BlindSettings = DEFAULT_SETTINGS,
+    bounds: tuple[float, float] | None = None,
 ) -> NSSRModel:
     """The inverse filter for ``image``'s own estimated blur and noise at ``scale`` (cached per estimate).
 
@@ -280,6 +309,8 @@ def blind_model(
         Whether the last axis is colour.
     settings : BlindSettings
         The tuned constants.
+    bounds : tuple of float, optional
+        Known optics: the narrowest and widest blur (std, HR pixels) the estimate may be.
 
     Returns
     -------
@@ -289,12 +320,19 @@ def blind_model(
     Notes
     -----
     Images under ``min_side`` pixels have too few frequencies to fit a blur; their filter is solved
-    over the family's blurs (:func:`family_gallery`) at their wavelet-estimated noise.
+    over the family's blurs (:func:`family_gallery`), or between the optics ``bounds``, at their
+    wavelet-estimated noise.
     """
     layout = Layout.of(tuple(image.shape), rgb)
     solve_at = solve_scale(scale)
     size = default_filter_size(solve_at) if settings.filter_size is None else settings.filter_size
+    if bounds is not None:  # quantised like the estimate, so that near-identical optics share one solve
+        step = settings.width_step
+        low = max(settings.min_std, round(bounds[0] / step) * step)
+        bounds = (round(low, 4), round(max(low, round(bounds[1] / step) * step), 4))
     if min(layout.plane_shape(tuple(image.shape))) < settings.min_side:
         noise = quantised_noise(wavelet_noise(image, rgb, settings.min_noise), settings)
-        return solved_model(solve_at, math.inf, math.inf, 0.0, noise, size, settings)
-    return solved_model(solve_at, *quantised(estimate_blur(image, rgb), solve_at, settings), size, settings)
+        widest = math.inf if bounds is None else bounds[1]
+        return solved_model(solve_at, widest, widest, 0.0, noise, size, settings, bounds)
+    found = quantised(estimate_blur(image, rgb), solve_at, settings)
+    return solved_model(solve_at, *found, size, settings, bounds)
