@@ -1,7 +1,8 @@
 """Make the widget screenshots in docs/images with a real napari window.
 
-Run headless with ``xvfb-run -a .venv/bin/python docs/scripts/screenshots.py`` (needs the
-``testing`` or ``all`` extra). Every picture is of the real plugin doing real work.
+Run headless with ``xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python docs/scripts/screenshots.py``
+(needs the ``testing`` or ``all`` extra). Every picture is of the real plugin doing real work, in a
+1280 x 800 window (a laptop screen).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def snap(viewer: napari.Viewer, name: str, canvas_only: bool = False) -> None:
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     viewer = napari.Viewer(show=True)
-    viewer.window._qt_window.resize(1600, 900)
+    viewer.window._qt_window.resize(1280, 800)
     dock, sr = viewer.window.add_plugin_dock_widget("napari-nssr", "Super-resolve")
 
     # super-resolve the degraded nuclei sample at x2, scored against its ground truth
@@ -65,12 +66,12 @@ def main() -> int:
     viewer.grid.shape = (1, 3)
     gt.visible = True
     viewer.window.remove_dock_widget(dock)
-    viewer.window._qt_window.resize(1800, 760)
+    viewer.window._qt_window.resize(1280, 560)
     for _ in range(10):
         QApplication.processEvents()
     viewer.reset_view()
     snap(viewer, "super-resolve-grid.png", canvas_only=True)
-    viewer.window._qt_window.resize(1600, 900)
+    viewer.window._qt_window.resize(1280, 800)
     viewer.grid.enabled = False
     viewer.layers.clear()
 

@@ -66,9 +66,9 @@ def test_progress_and_cancel(tiny_gallery):
             SMALL_NET,
             train=TrainSettings(epochs=100, device="cpu"),
             progress=seen.append,
-            cancel=lambda: len(seen) >= 2,
+            cancel=lambda: len([p for p in seen if p.epoch]) >= 3,
         )
-    assert [p.epoch for p in seen] == [10, 20]
+    assert [p.epoch for p in seen if p.epoch] == [1, 10, 20]
 
 
 def test_generator_yields_progress_and_returns_result(tiny_gallery):
@@ -77,8 +77,24 @@ def test_generator_yields_progress_and_returns_result(tiny_gallery):
     with pytest.raises(StopIteration) as stop:
         while True:
             reports.append(next(steps))
-    assert [p.epoch for p in reports] == [10, 20]
+    assert [p.epoch for p in reports if p.epoch] == [1, 10, 20]
     assert stop.value.value.model.kind == "lcnn"
+    setup = [p for p in reports if not p.epoch]
+    assert setup[0].text.startswith("drawing") and setup[-1].text == "kernel statistics: 48 of 48"
+
+
+def test_training_can_be_stopped_while_the_statistics_accumulate(tiny_gallery):
+    # a large gallery's statistics take seconds: a cancel must not wait for them to finish
+    seen = []
+    with pytest.raises(TrainingCancelled):
+        train_model(
+            GallerySettings(count=1024, size=15),
+            SMALL_NET,
+            train=TrainSettings(epochs=10, device="cpu"),
+            progress=seen.append,
+            cancel=lambda: any(p.phase.startswith("kernel statistics") for p in seen),
+        )
+    assert seen[-1].text == "kernel statistics: 256 of 1024" and seen[-1].fraction < 0.1
 
 
 def test_user_kernels_and_minibatches(tiny_gallery):

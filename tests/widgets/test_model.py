@@ -54,7 +54,12 @@ def test_train_tiny_model_in_the_widget(viewer, model_widget, sr_widget, qtbot, 
     assert model_widget.current is not None and model_widget.current.name == "widget-model"
     assert model_widget.current.gallery.count == 24 and model_widget.current.training["settings"]["epochs"] == 30
     assert sr_widget.model.value is model_widget.current
-    assert [step.epoch for step in steps] == [10, 20, 30] and all(np.isfinite(step.loss) for step in steps)
+    setup, epochs = [s for s in steps if s.epoch == 0], [s for s in steps if s.epoch > 0]
+    assert [step.epoch for step in epochs] == [1, 10, 20, 30] and all(np.isfinite(step.loss) for step in epochs)
+    # the gallery's statistics are reported as they accumulate: the bar moves before the first epoch
+    assert setup and setup[0].phase.startswith("drawing") and setup[-1].phase.startswith("kernel statistics")
+    fractions = [s.fraction for s in steps]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert "Trained in" in model_widget.train_task.status.value
 
 
@@ -137,3 +142,25 @@ def test_a_second_model_reaches_super_resolve(viewer, model_widget, sr_widget, t
         loaded = model_widget.load()
         assert sr_widget.method.value == "filter" and sr_widget.model.value is loaded
     assert len([c for c in sr_widget.model.choices if not isinstance(c, str)]) == 2
+
+
+def test_a_file_model_is_listed_under_its_file_name_and_a_failed_load_says_what_is_shown(
+    viewer, model_widget, sr_widget, tiny_result, tmp_path
+):
+    path = save_model(tiny_result.model, tmp_path / "my-default.safetensors")
+    model_widget.source.value = "file"
+    model_widget.path.value = path
+    loaded = model_widget.load()
+    from napari_nssr._widgets._session import model_choices
+
+    assert [label for label, value in model_choices() if value is loaded] == ["my-default (session)"]
+    (tmp_path / "bad.safetensors").write_bytes(b"junk")
+    model_widget.path.value = tmp_path / "bad.safetensors"
+    assert model_widget.load() is None
+    assert "could not load" in model_widget.info.value and "still tiny" in model_widget.info.value
+
+
+def test_the_chain_family_can_be_chosen_here(viewer, model_widget, sr_widget):
+    model_widget.bundled.value = "chain"
+    model = model_widget.load()
+    assert model.name == "chain-x2" and sr_widget.method.value == "filter" and sr_widget.model.value == "chain"

@@ -30,9 +30,11 @@ def test_advanced_fields_stay_out_unless_asked_and_keep_their_values(qtbot):
 def test_optional_numbers_show_auto_and_nested_settings_a_sub_form(qtbot):
     form = SettingsForm(BlindSettings)
     size = form.fields["filter_size"]
-    assert size.native.specialValueText() == "auto" and form.settings().filter_size is None
+    assert size.auto.value and not size.box.enabled and form.settings().filter_size is None
     size.value = 9
-    assert form.settings().filter_size == 9
+    assert not size.auto.value and size.box.enabled and form.settings().filter_size == 9
+    size.auto.value = True
+    assert form.settings().filter_size is None
     wiener = SettingsForm(WienerSettings)
     wiener.nested["psf"].fields["sigma"].value = 2.5
     assert wiener.settings().psf.sigma == 2.5

@@ -127,11 +127,16 @@ def test_nan_image_reports_an_error_and_adds_nothing(viewer, sr_widget, qtbot, f
 
 
 def test_labels_layers_and_empty_choices_are_refused(viewer, sr_widget):
+    image = viewer.add_image(np.zeros((8, 8), np.float32), name="img")
+    viewer.layers.selection.active = image
+    assert sr_widget.layers.value == [image]
     labels = viewer.add_labels(np.zeros((8, 8), np.uint8), name="seg")
     assert labels not in sr_widget.layers.choices
     with pytest.raises(ValueError, match="Labels layer"):
         sr_widget.plan([labels])
     viewer.layers.selection.active = labels
+    # the previously chosen image is not kept silently: the widget says what happened
+    assert sr_widget.layers.value == [] and "Labels layer" in sr_widget.task.status.value
     assert sr_widget.run() is None and "choose at least one image layer" in sr_widget.task.status.value
     viewer.layers.selection.active = viewer.add_image(np.zeros((8, 8), np.float32))
     set_scales(sr_widget)
@@ -239,3 +244,87 @@ def test_optics_recorded_in_a_file_are_offered_to_the_psf_method(viewer, sr_widg
     meta = viewer.layers["scope.ome x2 (NSSR)"].metadata["nssr"]
     assert meta["method"] == "psf" and meta["settings"]["psf"]["wavelength_um"] == pytest.approx(0.55)
     assert meta["settings"]["psf"]["numerical_aperture"] == pytest.approx(1.3) and meta["estimate"]["psf_width_hr"] > 0
+
+
+def test_both_docks_fit_a_laptop_screen(viewer, sr_widget, model_widget):
+    # 1280 x 800 with napari's layer list and controls shown: the docks scroll instead of growing
+    window = viewer.window._qt_window
+    window.resize(1280, 800)
+    model_widget.source.value = "train"
+    for widget in (sr_widget, model_widget):
+        hint, minimum = widget.native.sizeHint(), widget.native.minimumSizeHint()
+        assert minimum.height() < 200 and hint.width() <= 450, (type(widget).__name__, hint, minimum)
+    assert window.minimumSizeHint().height() <= 800 and window.minimumSizeHint().width() <= 1280
+
+
+def test_every_control_has_a_tooltip(sr_widget, model_widget):
+    from magicgui.widgets import FileEdit, Label
+    from magicgui.widgets.bases import ButtonWidget, ValueWidget
+
+    def controls(container):
+        for child in container:
+            if isinstance(child, FileEdit):
+                yield child
+            elif hasattr(child, "__iter__") and not isinstance(child, ValueWidget):
+                yield from controls(child)
+            elif isinstance(child, (ValueWidget, ButtonWidget)) and not isinstance(child, Label):
+                yield child
+
+    missing = [
+        f"{type(c).__name__} {c.name or c.label}"
+        for w in (sr_widget, model_widget)
+        for c in controls(w)
+        if not c.tooltip
+    ]
+    assert not missing, missing
+
+
+def test_scores_show_the_gain_and_say_when_a_method_does_worse_than_bicubic(viewer, sr_widget, finish, monkeypatch):
+    toasts = []
+    monkeypatch.setattr("napari_nssr._widgets._super_resolve.show_warning", toasts.append)
+    viewer.open_sample("napari-nssr", "nuclei")
+    viewer.layers.selection.active = viewer.layers["nuclei x2 degraded"]
+    sr_widget.reference.value = viewer.layers["nuclei ground truth"]
+    set_scales(sr_widget, x2=(True, 1.0), x3=(True, 1.0))  # x3 has no ground truth of its size
+    sr_widget.method.value = "wiener"  # with a PSF far wider than the real blur: clearly the wrong model
+    sr_widget.forms["wiener"].nested["psf"].fields["sigma"].value = 6.0
+    sr_widget.forms["wiener"].fields["balance"].value = 0.001
+    finish(sr_widget.task, sr_widget.run())
+    lines = sr_widget.scores.value.splitlines()
+    assert "over bicubic" in lines[0] and "below plain bicubic" in lines[0]
+    assert "not scored" in lines[1]
+    assert len(toasts) == 1 and "below plain bicubic" in toasts[0]  # one warning, no "no scores" toasts
+
+
+def test_an_output_whose_source_was_deleted_is_not_added(viewer, sr_widget):
+    from napari_nssr._widgets._super_resolve import Job, JobDone
+
+    layer = viewer.add_image(np.zeros((8, 8), np.float32), name="gone")
+    job = Job("gone", layer.data, layer, False, 2.0, 1.0, {"name": "gone x2 (NSSR)"})
+    viewer.layers.remove(layer)
+    sr_widget._on_yield(JobDone(job, np.zeros((16, 16), np.float32)))
+    assert "gone x2 (NSSR)" not in viewer.layers and "deleted" in sr_widget.scores.value
+
+
+def test_large_outputs_are_shown_as_a_pyramid(viewer, sr_widget, finish, monkeypatch, rng):
+    from napari_nssr._widgets import _super_resolve
+
+    monkeypatch.setattr(_super_resolve, "PYRAMID_ABOVE", 32)
+    monkeypatch.setattr(_super_resolve, "PYRAMID_SMALLEST", 16)
+    layer = viewer.add_image(rng.random((24, 20)).astype(np.float32), name="big")
+    viewer.layers.selection.active = layer
+    sr_widget.method.value = "bicubic"
+    finish(sr_widget.task, sr_widget.run())
+    out = viewer.layers["big x2 (NSSR)"]
+    assert out.multiscale and [level.shape for level in out.data] == [(48, 40), (24, 20), (12, 10)]
+    np.testing.assert_array_equal(out.data[0], super_resolve(layer.data, 2, "bicubic"))
+
+
+def test_the_model_widget_shows_the_model_super_resolve_used(viewer, sr_widget, model_widget, finish, rng):
+    assert "blind" in model_widget.in_use.value  # what Super-resolve will use, before any run
+    layer = viewer.add_image(rng.random((40, 40)).astype(np.float32), name="img")
+    viewer.layers.selection.active = layer
+    finish(sr_widget.task, sr_widget.run())
+    used = viewer.layers["img x2 (NSSR)"].metadata["nssr"]["model"]
+    assert model_widget.current is not None and model_widget.current.name == used
+    assert used in sr_widget.in_use.value and used in model_widget.in_use.value

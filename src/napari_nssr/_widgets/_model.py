@@ -18,7 +18,7 @@ from ..core.devices import available_devices
 from ..core.diagnostics import kernel_mosaic
 from ..core.errors import NSSRError, SettingsError
 from ..core.kernels import GallerySettings, kernel_families, make_gallery
-from ..models.bundled import bundled_models, load_model
+from ..models.bundled import load_model, model_for_scale
 from ..models.files import save_model
 from ..models.model import NSSRModel
 from ..networks.lcnn import LCNNSettings
@@ -26,9 +26,10 @@ from ..objectives.chain import ChainSettings
 from ..objectives.dil import DILLossSettings
 from ..training.presets import PRESETS
 from ..training.trainer import TrainProgress, TrainResult, TrainSettings, iter_train
-from ._session import SESSION_MODELS
-from ._settings_form import SettingsForm
-from ._task import TaskControls
+from ._lifetime import connect_while_alive
+from ._session import SESSION_MODELS, bundled_choices
+from ._settings_form import SettingsForm, compact
+from ._task import ScrollingDock, TaskControls, wrapped
 
 if TYPE_CHECKING:
     import napari
@@ -77,41 +78,77 @@ def train_steps(
     return (yield from iter_train(gallery, architecture or LCNNSettings(), loss, train, name=name, chain=chain))
 
 
-class ModelWidget(Container):
+class ModelWidget(ScrollingDock):
     """Choose, train, inspect and save the inverse-kernel model the super-resolve widget uses."""
 
     def __init__(self, viewer: napari.viewer.Viewer) -> None:
+        # PyTorch imports its compiler stack (about 1 s, 800 modules) on an optimiser's first step; in
+        # the training worker that import held the GUI still for 0.2 s and the progress bar for 1 s.
+        # Opening the widget is where such a pause belongs.
+        import torch._dynamo  # noqa: F401
+
         self._viewer = viewer
         self.current: NSSRModel | None = None
-        self.source = RadioButtons(label="Source", choices=["bundled", "file", "train"], orientation="horizontal")
-        self.source.value = "bundled"
-        self.bundled = ComboBox(label="Bundled model", choices=sorted(bundled_models()), value="default")
-        self.path = FileEdit(label="Model file", mode=FileDialogMode.EXISTING_FILE, filter=f"*{MODEL_SUFFIX}")
-        self.load_button = PushButton(text="Load")
-        self.load_box = Container(widgets=[self.bundled, self.path, self.load_button])
-
-        self.preset = ComboBox(
-            label="Start from preset",
-            choices=list(PRESETS),
-            value="default",
-            tooltip="fill every field from the recipe of a bundled model",
+        self.source = RadioButtons(
+            label="Source",
+            choices=["bundled", "file", "train"],
+            orientation="horizontal",
+            tooltip="use a model shipped with the plugin, load a model file, or train one here",
         )
-        family = ComboBox(name="family", label="Kernel family", choices=kernel_families())
+        self.source.value = "bundled"
+        self.bundled = compact(
+            ComboBox(
+                label="Bundled model",
+                choices=bundled_choices(),
+                value="default",
+                tooltip="models shipped with the plugin; 'chain' is the per-scale family (x2, x3, x4)",
+            )
+        )
+        self.path = FileEdit(
+            label="Model file",
+            mode=FileDialogMode.EXISTING_FILE,
+            filter=f"*{MODEL_SUFFIX}",
+            tooltip="a .safetensors model file (never runs code from the file)",
+        )
+        self.load_button = PushButton(text="Load", tooltip="load it and make it the Super-resolve widget's model")
+        self.load_box = Container(widgets=[self.bundled, self.path, self.load_button])
+        self.load_box.margins = (0, 0, 0, 0)
+
+        self.preset = compact(
+            ComboBox(
+                label="Start from preset",
+                choices=list(PRESETS),
+                value="default",
+                tooltip="fill every field from the recipe of a bundled model",
+            )
+        )
+        family = compact(ComboBox(name="family", label="Kernel family", choices=kernel_families()))
         self.gallery_form = SettingsForm(GallerySettings, overrides={"family": family}, title="Gallery")
-        self.objective = ComboBox(
-            label="Objective",
-            choices=[("identity (paper's DIL loss)", "identity"), ("chain (degradation-aware)", "chain")],
-            tooltip="identity: the paper's loss on kernels alone; chain: blur, subsample and bicubic upsampling "
-            "scored on synthetic natural-image statistics",
+        self.objective = compact(
+            ComboBox(
+                label="Objective",
+                choices=[("identity (paper's DIL loss)", "identity"), ("chain (degradation-aware)", "chain")],
+                tooltip="identity: the paper's loss on kernels alone; chain: blur, subsample and bicubic upsampling "
+                "scored on synthetic natural-image statistics",
+            )
         )
         self.loss_form = SettingsForm(DILLossSettings)
         self.chain_form = SettingsForm(ChainSettings)
-        device = ComboBox(name="device", label="Device", choices=["auto", *available_devices()], value="auto")
+        device = compact(
+            ComboBox(
+                name="device",
+                label="Device",
+                choices=["auto", *available_devices()],
+                value="auto",
+                tooltip="where to train: auto uses CUDA when torch sees a GPU",
+            )
+        )
         self.train_form = SettingsForm(TrainSettings, overrides={"device": device}, title="Optimiser")
         self.model_name = LineEdit(label="Name", value="my-model", tooltip="name of the trained model (and its file)")
         self.train_task = TaskControls("Train")
         self.train_box = Container(
             widgets=[
+                Label(value="<b>Train from kernels alone</b>"),
                 self.preset,
                 self.gallery_form,
                 self.objective,
@@ -122,26 +159,56 @@ class ModelWidget(Container):
                 self.train_task,
             ]
         )
+        self.train_box.margins = (0, 0, 0, 0)
 
-        self.info = Label(value="No model loaded yet.")
-        self.filter_view = ImageView(label="Inverse filter h")
-        self.mosaic_view = ImageView(label="K (top), K * h (bottom)")
-        self.views = Container(widgets=[self.filter_view, self.mosaic_view])
-        self.layers_button = PushButton(text="Add kernels as layers")
-        self.save_path = FileEdit(label="Save as", mode=FileDialogMode.OPTIONAL_FILE, filter=f"*{MODEL_SUFFIX}")
-        self.save_button = PushButton(text="Save")
-        super().__init__(
+        self.in_use = wrapped(Label(value=""))
+        self.info = wrapped(Label(value="Shown here: no model yet (load or train one, or run Super-resolve)."))
+        self.filter_view = ImageView(label="Inverse filter h", tooltip="the filter's taps: red positive, blue negative")
+        self.mosaic_view = ImageView(
+            label="K (top), K * h (bottom)",
+            tooltip="a few blur kernels K from the model's gallery, and what the filter makes of them "
+            "(a perfect inverse gives single dots)",
+        )
+        # captions above the pictures: beside them, a long caption and a wide picture overflow the dock
+        self.views = Container(
             widgets=[
+                Label(value="Inverse filter h"),
+                self.filter_view,
+                Label(value="K (top), K * h (bottom)"),
+                self.mosaic_view,
+            ],
+            labels=False,
+        )
+        self.views.margins = (0, 0, 0, 0)
+        self.layers_button = PushButton(
+            text="Add kernels as layers", tooltip="put the filter and the kernel pictures in the viewer as image layers"
+        )
+        self.save_path = FileEdit(
+            label="Save as",
+            mode=FileDialogMode.OPTIONAL_FILE,
+            filter=f"*{MODEL_SUFFIX}",
+            tooltip="a .safetensors file; an existing file is replaced only if it is a napari-nssr model",
+        )
+        self.save_button = PushButton(text="Save", tooltip="save the model shown above")
+        super().__init__(
+            labels=False,  # a label column for "Source" alone would indent every form below it
+            widgets=[
+                Label(value="<b>Model source</b>"),
                 self.source,
                 self.load_box,
                 self.train_box,
+                Label(value="<b>Model</b>"),
+                self.in_use,
                 self.info,
                 self.views,
                 self.layers_button,
                 self.save_path,
                 self.save_button,
-            ]
+            ],
         )
+        connect_while_alive(self, [(SESSION_MODELS.in_use, self._show_in_use)])
+        if SESSION_MODELS.in_use_text:  # a Super-resolve widget opened before this one
+            self._show_in_use(SESSION_MODELS.in_use_text, SESSION_MODELS.in_use_model)
         self.source.changed.connect(self._show_source)
         self.gallery_form.fields["family"].changed.connect(self._show_gallery_fields)
         self.objective.changed.connect(self._show_gallery_fields)
@@ -201,7 +268,7 @@ class ModelWidget(Container):
         )
 
     def _on_train_step(self, step: TrainProgress) -> None:
-        self.train_task.report(step.epoch / step.epochs, f"epoch {step.epoch} of {step.epochs}: loss {step.loss:.5g}")
+        self.train_task.report(step.fraction, step.text)
 
     def _on_trained(self, result: TrainResult) -> None:
         verdict = "converged" if result.converged else "NOT converged (try more epochs or a lower learning rate)"
@@ -215,17 +282,26 @@ class ModelWidget(Container):
         """Load the bundled model or file chosen above and make it the active model."""
         try:
             if self.source.value == "bundled":
-                model = load_model(self.bundled.value)
-                self.set_model(model, self.bundled.value)
+                name = self.bundled.value
+                model = model_for_scale(name, 2)  # a family shows its x2 member
+                self.set_model(model, name)
             else:
-                model = load_model(str(self.path.value))
-                SESSION_MODELS.add(model)
+                path = Path(str(self.path.value))
+                model = load_model(path)
+                SESSION_MODELS.add(model, path.stem)  # listed under its file's name
                 self.set_model(model, model)
         except (NSSRError, OSError) as exc:
             show_error(f"could not load the model: {exc}")
-            self.info.value = f"Error: {exc}"
+            still = f" The model shown is still {self.current.name}." if self.current is not None else ""
+            self.info.value = f"Error: could not load the model: {exc}.{still}"
             return None
         return model
+
+    def _show_in_use(self, text: str, model: NSSRModel | None) -> None:
+        """What the Super-resolve widget uses; the model it used last is shown here too."""
+        self.in_use.value = text
+        if model is not None and model is not self.current:
+            self.set_model(model)
 
     def set_model(self, model: NSSRModel, active: NSSRModel | str | None = None) -> None:
         """Show ``model`` here; ``active`` (a session model or bundled name) becomes the super-resolver's choice."""

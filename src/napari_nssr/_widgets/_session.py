@@ -23,19 +23,33 @@ def bundled_choices() -> list[tuple[str, str]]:
 
 
 class SessionModels:
-    """User models by display name; ``changed`` fires on additions, ``chosen`` when one is made active."""
+    """User models by display name; ``changed`` fires on additions, ``chosen`` when one is made active,
+    ``in_use`` when a super-resolve widget says which model it uses (a text, and the model once a
+    run has solved or loaded one)."""
 
     changed = Signal()
     chosen = Signal(object)
+    in_use = Signal(str, object)
 
     def __init__(self) -> None:
         self._models: dict[str, NSSRModel] = {}
+        self.in_use_text = ""
+        self.in_use_model: NSSRModel | None = None
 
-    def add(self, model: NSSRModel) -> str:
-        """Register ``model`` under a unique label and return that label."""
-        label, n = f"{model.name} (session)", 2
+    def report_in_use(self, text: str, model: NSSRModel | None = None) -> None:
+        """Say which model a super-resolve widget uses (kept for widgets opened later)."""
+        self.in_use_text = text
+        if model is not None:
+            self.in_use_model = model
+        self.in_use.emit(text, model)
+
+    def add(self, model: NSSRModel, name: str | None = None) -> str:
+        """Register ``model`` under a unique label (from ``name``, a file's stem, say, or the model's
+        own name) and return that label."""
+        base = name or model.name
+        label, n = f"{base} (session)", 2
         while label in self._models:
-            label, n = f"{model.name} (session {n})", n + 1
+            label, n = f"{base} (session {n})", n + 1
         self._models[label] = model
         self.changed.emit()
         return label

@@ -1,8 +1,8 @@
 """magicgui fields generated from a settings dataclass (its :func:`setting` metadata).
 
 One field per setting, with the setting's help, unit and range as tooltip; numbers keep their
-precision (Qt's default of 2 decimals would round 0.175 to 0.17); optional numbers show "auto" at
-their lowest position; nested settings (a PSF) become a titled sub-form. Tuned constants marked
+precision (Qt's default of 2 decimals would round 0.175 to 0.17); optional numbers get an "auto"
+check box beside them; nested settings (a PSF) become a titled sub-form. Tuned constants marked
 ``advanced`` stay at their values unless ``advanced=True``.
 """
 
@@ -26,7 +26,7 @@ def tooltip(info: FieldInfo) -> str:
     limits = info.range_text()
     unit = f" ({info.unit})" if info.unit else ""
     extra = f"; {limits}" if limits and not info.choices else ""
-    auto = "; lowest position: automatic" if info.optional and info.kind in (int, float) else ""
+    auto = "; tick auto to let the method choose" if info.optional and info.kind in (int, float) else ""
     return f"{info.help}{unit}{extra}{auto}"
 
 
@@ -35,13 +35,39 @@ def _decimals(info: FieldInfo, step: float) -> int:
     return int(min(8, max(2, -math.floor(math.log10(smallest)) + 2)))
 
 
+class OptionalNumber(Container):
+    """A number that may be left to the method: an "auto" check box and the box it disables.
+
+    ``value`` is ``None`` while auto is ticked, the number otherwise; setting a number unticks it.
+    """
+
+    def __init__(self, box: Widget, label: str) -> None:
+        self.auto = CheckBox(text=AUTO, value=True, tooltip="let the method choose this value")
+        self.box = box
+        super().__init__(widgets=[self.auto, box], layout="horizontal", labels=False, label=label)
+        self.auto.changed.connect(self._sync)
+        self._sync()
+
+    def _sync(self, *_: object) -> None:
+        self.box.enabled = not self.auto.value
+
+    @property
+    def value(self) -> Any:
+        """``None`` (auto) or the number."""
+        return None if self.auto.value else self.box.value  # type: ignore[attr-defined]
+
+    @value.setter
+    def value(self, number: Any) -> None:
+        self.auto.value = number is None
+        if number is not None:
+            self.box.value = number  # type: ignore[attr-defined]
+
+
 def _number(info: FieldInfo) -> Widget:
     integer = info.kind is int
     step = info.step or (1 if integer else _default_step(info))
     low = info.min if info.min is not None else -UNBOUNDED
     high = info.max if info.max is not None else UNBOUNDED
-    if info.optional:
-        low -= step  # the position below the range means "auto"
     label = info.title + (f" ({info.unit})" if info.unit else "")
     if integer:
         box: Widget = SpinBox(name=info.name, label=label, min=int(low), max=int(high), step=int(step))
@@ -50,7 +76,7 @@ def _number(info: FieldInfo) -> Widget:
         box.native.setDecimals(_decimals(info, step))
         box.min, box.max = low, high
     if info.optional:
-        box.native.setSpecialValueText(AUTO)
+        return OptionalNumber(box, label)
     return box
 
 
@@ -59,12 +85,22 @@ def _default_step(info: FieldInfo) -> float:
     return float(10 ** math.floor(math.log10(magnitude)) / 10)
 
 
+def compact(combo: ComboBox, characters: int = 16) -> ComboBox:
+    """A drop-down as wide as ``characters`` of text, not as its longest entry (the list it opens
+    still shows every entry whole): long entries would widen the whole dock."""
+    from qtpy.QtWidgets import QComboBox
+
+    combo.native.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.native.setMinimumContentsLength(characters)
+    return combo
+
+
 def field_widget(info: FieldInfo) -> Widget:
     """The magicgui widget for one (non-nested) settings field."""
     if info.kind is bool:
         widget: Widget = CheckBox(name=info.name, text=info.title)
     elif info.choices:
-        widget = ComboBox(name=info.name, label=info.title, choices=list(info.choices))
+        widget = compact(ComboBox(name=info.name, label=info.title, choices=list(info.choices)))
     elif info.kind is str and info.path:
         widget = FileEdit(name=info.name, label=info.title, mode=FileDialogMode.EXISTING_FILE)
     elif info.kind is str:
@@ -72,6 +108,8 @@ def field_widget(info: FieldInfo) -> Widget:
     else:
         widget = _number(info)
     widget.tooltip = tooltip(info)
+    if isinstance(widget, OptionalNumber):
+        widget.box.tooltip = widget.tooltip
     return widget
 
 
@@ -122,17 +160,15 @@ class SettingsForm(Container):
             self.fields[info.name] = widget
             widgets.append(widget)
         super().__init__(widgets=widgets)
+        self.margins = (0, 0, 0, 0)  # nested forms would indent, and widen the dock, by their margins
         self.set_settings(self.base)
 
     def set_settings(self, value: Settings) -> None:
         """Show ``value`` in the fields (and keep it as the base for the hidden ones)."""
         self.base = value
-        infos = {info.name: info for info in settings_fields(self.settings_type)}
         for name, widget in self.fields.items():
             current = getattr(value, name)
-            if current is None and infos[name].kind in (int, float):
-                widget.value = widget.min
-            elif current is None and isinstance(widget, FileEdit):
+            if current is None and isinstance(widget, FileEdit):
                 widget.line_edit.value = ""  # FileEdit.value = "" would mean the working directory
             elif isinstance(widget, ComboBox) and current not in [c for c in widget.choices]:
                 continue  # a value the drop-down cannot show (a model object): leave the drop-down as it is
@@ -153,9 +189,7 @@ class SettingsForm(Container):
         changes: dict[str, Any] = {}
         for name, widget in self.fields.items():
             info, value = infos[name], widget.value
-            if info.optional and info.kind in (int, float) and value == widget.min:
-                value = None
-            elif info.path:
+            if info.path:
                 # an empty file field reads back as the working directory: its text says what was typed
                 text = widget.line_edit.value.strip() if isinstance(widget, FileEdit) else str(value or "")
                 value = text or None

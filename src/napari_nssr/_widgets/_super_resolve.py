@@ -14,20 +14,20 @@ from napari.utils.notifications import show_warning
 from napari.utils.transforms import Affine
 
 from ..core.devices import available_devices
-from ..core.errors import ImageError, NSSRError, SettingsError
+from ..core.errors import ImageError, NSSRError, ResourceError, SettingsError
 from ..core.layout import MAX_SCALE, MAX_STRENGTH
 from ..core.metrics import compare_to_reference
 from ..core.overlay import overlay_geometry
 from ..engine.api import super_resolve, upsample_bicubic
-from ..engine.tiles import iter_super_resolve, plan, prepare
+from ..engine.tiles import check_memory, iter_super_resolve, plan, prepare
 from ..methods.base import MethodSettings, get_method, method_for_settings
 from ..methods.psf import OPTICS_FIELDS
 from ..methods.resolve import DEFAULT_METHOD, method_menu
 from ..models.model import NSSRModel
 from ._lifetime import connect_while_alive
 from ._session import SESSION_MODELS, model_choices
-from ._settings_form import SettingsForm
-from ._task import TaskControls
+from ._settings_form import SettingsForm, compact
+from ._task import ScrollingDock, TaskControls, wrapped
 
 if TYPE_CHECKING:
     import napari
@@ -40,15 +40,28 @@ class ScaleRow(Container):
     """One output scale: on/off, the factor (editable on the custom row) and its strength."""
 
     def __init__(self, factor: float, enabled: bool, custom: bool = False) -> None:
-        self.use = CheckBox(value=enabled, text="custom" if custom else f"x{factor:g}")
-        self.factor = FloatSpinBox(value=factor, min=1.0, max=MAX_SCALE, step=0.1, visible=custom)
+        self.use = CheckBox(
+            value=enabled,
+            text="custom" if custom else f"x{factor:g}",
+            tooltip="make an output at this scale" if not custom else "make an output at the custom factor",
+        )
+        self.factor = FloatSpinBox(
+            value=factor,
+            min=1.0,
+            max=MAX_SCALE,
+            step=0.1,
+            visible=custom,
+            tooltip=f"the custom scale factor: 1 to {MAX_SCALE:g}, any real number",
+        )
+        self.factor.native.setPrefix("x")
         self.strength = FloatSpinBox(
             value=1.0,
             min=0.0,
             max=MAX_STRENGTH,
             step=0.05,
-            tooltip="0 = plain bicubic, 1 = the full inverse filter, above 1 = sharper",
+            tooltip="0 = plain bicubic, 1 = the method's full result, above 1 = sharper (up to 4)",
         )
+        self.strength.native.setPrefix("strength ")
         super().__init__(widgets=[self.use, self.factor, self.strength], layout="horizontal", labels=False)
 
 
@@ -58,6 +71,7 @@ class Job:
 
     source: str
     data: Any
+    layer: Any
     rgb: bool
     scale: float
     strength: float
@@ -74,6 +88,7 @@ class JobDone:
     scores: tuple[float, float] | None = None
     bicubic_scores: tuple[float, float] | None = None
     note: str = ""
+    model: NSSRModel | None = None
 
 
 @dataclass
@@ -82,6 +97,27 @@ class Step:
 
     fraction: float
     text: str
+
+
+# outputs wider than this are shown as a multiscale pyramid: napari then uploads only the level it
+# draws (adding an 8192 x 8192 layer whole held the GUI 0.1-0.4 s)
+PYRAMID_ABOVE = 4096
+PYRAMID_SMALLEST = 1024
+
+
+def display_pyramid(data: Any, rgb: bool) -> Any:
+    """``data`` as napari levels (full resolution first, then halved by striding, views only) when a
+    plane is wider than :data:`PYRAMID_ABOVE`; otherwise ``data`` itself."""
+    axes = (-3, -2) if rgb else (-2, -1)
+    if not isinstance(data, np.ndarray) or max(data.shape[a] for a in axes) <= PYRAMID_ABOVE:
+        return data
+    levels = [data]
+    step = [slice(None)] * data.ndim
+    for axis in axes:
+        step[axis] = slice(None, None, 2)
+    while max(levels[-1].shape[a] for a in axes) > PYRAMID_SMALLEST:
+        levels.append(levels[-1][tuple(step)])
+    return levels
 
 
 def _image_layers(viewer: napari.Viewer) -> list[tuple[str, Image]]:
@@ -157,7 +193,11 @@ def run_jobs(jobs: list[Job], settings: MethodSettings, device: str) -> Generato
             "source": job.source,
             "device": device,
         }
-        yield _scored(job, data)
+        if job.reference is not None:
+            yield Step((i + 1) / n, f"{label}: scoring against the ground truth")
+        finished = _scored(job, data)
+        finished.model = prepared.model
+        yield finished
     return n
 
 
@@ -166,7 +206,8 @@ def _scored(job: Job, data: Any) -> JobDone:
         return JobDone(job, data)
     reference = np.asarray(job.reference)
     if reference.shape != tuple(data.shape):
-        return JobDone(job, data, note=f"reference shape {reference.shape} differs from output {tuple(data.shape)}")
+        shapes = f"{'x'.join(map(str, reference.shape))} against {'x'.join(map(str, data.shape))}"
+        return JobDone(job, data, note=f"not scored: the ground truth's shape differs ({shapes})")
     bicubic = upsample_bicubic(job.data, job.scale, rgb=job.rgb)
     return JobDone(
         job,
@@ -176,7 +217,19 @@ def _scored(job: Job, data: Any) -> JobDone:
     )
 
 
-class SuperResolveWidget(Container):
+def score_line(done: JobDone) -> str:
+    """One line of the score table: the output's PSNR and SSIM, their gains over bicubic, or why it has none."""
+    name = done.job.layer_kwargs["name"]
+    if done.scores is None or done.bicubic_scores is None:
+        return f"{name}: {done.note}" if done.note else ""
+    (psnr, ssim), (b_psnr, b_ssim) = done.scores, done.bicubic_scores
+    line = f"{name}: PSNR {psnr:.2f} dB ({psnr - b_psnr:+.2f} over bicubic), SSIM {ssim:.4f} ({ssim - b_ssim:+.4f})"
+    if psnr < b_psnr:
+        line += ": below plain bicubic, the method's assumptions do not fit this image (try blind, or a lower strength)"
+    return line
+
+
+class SuperResolveWidget(ScrollingDock):
     """Super-resolve the chosen image layers at each enabled scale; outputs overlay their sources."""
 
     def __init__(self, viewer: napari.viewer.Viewer) -> None:
@@ -184,25 +237,30 @@ class SuperResolveWidget(Container):
         self.layers = Select(
             label="Image layers",
             choices=lambda _: _image_layers(viewer),
-            tooltip="every chosen layer is super-resolved at every enabled scale (follows the layer list selection)",
+            tooltip="every chosen layer is super-resolved at every enabled scale (follows the layer list "
+            "selection; this widget's own outputs are not picked up unless you tick them)",
         )
-        self.layers.native.setMaximumHeight(120)
+        self.layers.native.setMaximumHeight(100)
         self.scale_rows = [ScaleRow(2, True), ScaleRow(3, False), ScaleRow(4, False), ScaleRow(1.5, False, custom=True)]
-        scales = Container(
-            widgets=[Label(value="scale, strength (0 = bicubic, 1 = full)"), *self.scale_rows], labels=False
+        scales = Container(widgets=self.scale_rows, labels=False)
+        self.method = compact(
+            ComboBox(
+                label="Method",
+                choices=method_menu(),
+                value=DEFAULT_METHOD,
+                tooltip="how the image is super-resolved:\n"
+                + "\n".join(f"{name}: {get_method(name).summary}" for name in method_menu()),
+            )
         )
-        self.method = ComboBox(
-            label="Method",
-            choices=[(f"{name}: {get_method(name).summary}", name) for name in method_menu()],
-            value=DEFAULT_METHOD,
-            tooltip="how the image is super-resolved; each method's settings appear below it",
-        )
-        self.model = ComboBox(
-            name="model",
-            label="Model",
-            choices=model_choices,
-            tooltip="the inverse filter the 'filter' method applies: a bundled model, the per-scale family "
-            "'chain', or a model loaded or trained in the Model widget",
+        self.method_summary = wrapped(Label(value=""))
+        self.model = compact(
+            ComboBox(
+                name="model",
+                label="Model",
+                choices=model_choices,
+                tooltip="the inverse filter the 'filter' method applies: a bundled model, the per-scale family "
+                "'chain', or a model loaded or trained in the Model widget",
+            )
         )
         self.forms = {
             name: SettingsForm(
@@ -210,31 +268,45 @@ class SuperResolveWidget(Container):
             )
             for name in method_menu()
         }
-        self.device = ComboBox(label="Device", choices=["auto", *available_devices()], value="auto")
-        self.reference = ComboBox(
-            label="Ground truth",
-            choices=lambda _: [("none", None), *_image_layers(viewer)],
-            tooltip="a high-resolution layer to score outputs against (PSNR, SSIM), with plain bicubic for comparison",
+        self.device = compact(
+            ComboBox(
+                label="Device",
+                choices=["auto", *available_devices()],
+                value="auto",
+                tooltip="where to compute: auto uses CUDA when torch sees a GPU",
+            )
+        )
+        self.reference = compact(
+            ComboBox(
+                label="Ground truth",
+                choices=lambda _: [("none", None), *_image_layers(viewer)],
+                tooltip="a high-resolution layer to score outputs against (PSNR, SSIM), with plain bicubic "
+                "for comparison",
+            )
         )
         self.task = TaskControls("Super-resolve")
-        self.scores = Label(value="")
+        self.in_use = wrapped(Label(value=""))
+        self.scores = wrapped(Label(value=""))
         self.results: list[JobDone] = []
         super().__init__(
             widgets=[
                 self.layers,
                 scales,
                 self.method,
+                self.method_summary,
                 *self.forms.values(),
                 self.device,
                 self.reference,
                 self.task,
+                self.in_use,
                 self.scores,
             ]
         )
-        self.method.changed.connect(self._show_method)
-        self._show_method(self.method.value)
-        self.optics_note = Label(value="")
+        self.optics_note = wrapped(Label(value=""))
         self.forms["psf"].append(self.optics_note)
+        self.method.changed.connect(self._show_method)
+        self.model.changed.connect(self._announce_model)
+        self._show_method(self.method.value)
         self.task.run_button.changed.connect(self.run)
         layer_events = viewer.layers.events
         connect_while_alive(
@@ -251,15 +323,17 @@ class SuperResolveWidget(Container):
         self._follow_selection()
 
     def _follow_selection(self, *_: object) -> None:
+        selected = list(self._viewer.layers.selection)
         # napari selects each new layer: our own outputs are not offered again unless picked by hand
-        chosen = [
-            layer
-            for layer in self._viewer.layers.selection
-            if isinstance(layer, Image) and METADATA_KEY not in layer.metadata
-        ]
+        chosen = [layer for layer in selected if isinstance(layer, Image) and METADATA_KEY not in layer.metadata]
         if chosen:
             self.layers.value = chosen
             self.offer_optics()
+        elif selected and not any(isinstance(layer, Image) for layer in selected):
+            # a labels or points layer: say so, rather than silently keep the previous image
+            self.layers.value = []
+            kinds = ", ".join(sorted({type(layer).__name__ for layer in selected}))
+            self.task.status.value = f"The selected layer is a {kinds} layer: choose an image layer."
 
     def offer_optics(self) -> None:
         """Fill the ``psf`` method's optics from the first chosen layer's file (OME metadata read by
@@ -282,6 +356,21 @@ class SuperResolveWidget(Container):
     def _show_method(self, name: str) -> None:
         for method, form in self.forms.items():
             form.visible = method == name
+        self.method_summary.value = get_method(name).summary
+        self._announce_model()
+
+    def _announce_model(self, *_: object) -> None:
+        """Say which model the next run uses, here and (through the session) in the Model widget."""
+        name = self.method.value
+        if name == "filter":
+            value = self.model.value
+            text = f"Model in use: {value if isinstance(value, str) else value.name} (filter method)"
+        elif name in ("blind", "psf"):
+            text = f"Model in use: solved for each image by the {name} method (shown in the Model widget after a run)"
+        else:
+            text = f"No model: the {name} method does not use one"
+        self.in_use.value = text
+        SESSION_MODELS.report_in_use(text)
 
     def _choose_model(self, value: NSSRModel | str) -> None:
         self.reset_choices()
@@ -313,10 +402,18 @@ class SuperResolveWidget(Container):
         for layer in layers:
             check_layer(layer)
             for scale, strength in scales:
-                out_shape = plan(layer.data, scale, strength, layer.rgb).shape
-                kwargs = output_layer_kwargs(layer, out_shape, scale, strength)
+                checked = plan(layer.data, scale, strength, layer.rgb)
+                if not isinstance(layer.data, da.Array):
+                    try:
+                        check_memory(checked, layer.data.dtype)
+                    except ResourceError as exc:
+                        raise ResourceError(
+                            f"'{layer.name}' x{scale:g}: {str(exc).split(';')[0]}; super-resolve a crop, or open "
+                            "the image as a lazy layer (a dask array), whose output is computed as you view it"
+                        ) from None
+                kwargs = output_layer_kwargs(layer, checked.shape, scale, strength)
                 ref = None if reference is None or reference is layer else reference.data
-                jobs.append(Job(layer.name, layer.data, layer.rgb, scale, strength, kwargs, ref))
+                jobs.append(Job(layer.name, layer.data, layer, layer.rgb, scale, strength, kwargs, ref))
         return jobs
 
     def run(self) -> Any:
@@ -335,20 +432,20 @@ class SuperResolveWidget(Container):
         if isinstance(item, Step):
             self.task.report(item.fraction, item.text)
             return
-        self._viewer.add_layer(Image(item.data, **item.job.layer_kwargs))
+        if item.job.layer not in self._viewer.layers:  # deleted while it was being super-resolved
+            item.note = "not added: its source layer was deleted during the run"
+        else:
+            shown = display_pyramid(item.data, item.job.rgb)
+            self._viewer.add_layer(Image(shown, multiscale=shown is not item.data, **item.job.layer_kwargs))
         self.results.append(item)
-        self.scores.value = self._score_table()
-        if item.note:
-            show_warning(f"no scores for {item.job.layer_kwargs['name']}: {item.note}")
+        self.scores.value = "\n".join(line for line in map(score_line, self.results) if line)
+        below = item.scores is not None and item.bicubic_scores is not None and item.scores[0] < item.bicubic_scores[0]
+        if below:
+            show_warning(f"{item.job.layer_kwargs['name']} scores below plain bicubic: see the widget's scores")
+        if item.model is not None:
+            self.in_use.value = f"Model used for {item.job.layer_kwargs['name']}: {item.model.name}"
+            SESSION_MODELS.report_in_use(self.in_use.value, item.model)
 
     def _on_return(self, count: int) -> None:
-        self.task.report(1.0, f"Done: {count} layer{'s' * (count != 1)} added.")
-
-    def _score_table(self) -> str:
-        lines = [
-            f"{r.job.layer_kwargs['name']}: PSNR {r.scores[0]:.2f} dB, SSIM {r.scores[1]:.4f} "
-            f"(bicubic {r.bicubic_scores[0]:.2f} dB, {r.bicubic_scores[1]:.4f})"
-            for r in self.results
-            if r.scores is not None and r.bicubic_scores is not None
-        ]
-        return "\n".join(lines)
+        added = sum(1 for r in self.results if not r.note.startswith("not added"))
+        self.task.report(1.0, f"Done: {added} layer{'s' * (added != 1)} added.")

@@ -193,7 +193,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     train = settings_from_args(PAPER_RECIPE if args.recipe == "paper" else preset.train, args)
 
     def report(p: TrainProgress) -> None:
-        print(f"epoch {p.epoch}/{p.epochs}  loss {p.loss:.6f}", flush=True)
+        print(p.text if p.epoch == 0 else f"epoch {p.epoch}/{p.epochs}  loss {p.loss:.6f}", flush=True)
 
     result = train_model(gallery, architecture, loss, train, name=out.stem, progress=report, chain=chain)
     save_model(result.model, out, overwrite=args.overwrite)

@@ -123,8 +123,14 @@ class FieldInfo:
 
     @property
     def title(self) -> str:
-        """A label for a widget: the given one, or the name in words."""
-        return self.label or self.name.replace("_", " ").capitalize()
+        """A label for a widget: the given one, or the name in words (without a unit suffix such as
+        ``_um``, which the widget shows in brackets)."""
+        if self.label:
+            return self.label
+        name = self.name
+        if self.unit and name.endswith("_" + self.unit):
+            name = name[: -len(self.unit) - 1]
+        return name.replace("_", " ").capitalize()
 
     def range_text(self) -> str:
         """The allowed range or choices in words, for help texts."""

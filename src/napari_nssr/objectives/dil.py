@@ -16,6 +16,7 @@ variance ``ridge`` in the upsampled image would add. Without it, a gallery of on
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,6 +85,19 @@ class DILStatistics:
     @classmethod
     def from_kernels(cls, kernels: np.ndarray | torch.Tensor, size: int, batch: int = 256) -> DILStatistics:
         """Accumulate the statistics of ``kernels`` ``(n, k, k)`` in float64, in batches."""
+        steps = cls.iter_from_kernels(kernels, size, batch)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                return done.value
+
+    @classmethod
+    def iter_from_kernels(
+        cls, kernels: np.ndarray | torch.Tensor, size: int, batch: int = 256
+    ) -> Generator[tuple[int, int], None, DILStatistics]:
+        """Like :meth:`from_kernels`, yielding ``(kernels done, total)`` after each batch (a gallery of
+        3,200 takes about 5 s: long enough to want progress and a way to stop)."""
         k = torch.as_tensor(np.asarray(kernels), dtype=torch.float64)
         validate_kernel_tensor(k)
         n_taps = size * size
@@ -95,6 +109,7 @@ class DILStatistics:
             sums.append(a.sum(dim=1))
             # a copy: a view of one row would keep the whole batch's map (100 MB) alive
             centres.append(a[:, a.shape[1] // 2].clone())
+            yield min(start + batch, k.shape[0]), k.shape[0]
         return cls(size, gram / k.shape[0], torch.cat(sums), torch.cat(centres))
 
     def to(self, device: torch.device | str, dtype: torch.dtype = torch.float64) -> DILStatistics:

@@ -150,18 +150,47 @@ def build_objective(
     -------
     Objective
     """
+    steps = iter_build_objective(kernels, gallery, loss, size, chain)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def iter_build_objective(
+    kernels: np.ndarray, gallery: GallerySettings, loss: DILLossSettings, size: int, chain: ChainSettings | None
+) -> Generator[tuple[int, int], None, Objective]:
+    """:func:`build_objective`, yielding ``(kernels done, total)`` as the statistics accumulate."""
     if chain is None:
-        return DILObjective(DILStatistics.from_kernels(kernels, size), loss)
-    return ChainStatistics.from_kernels(kernels, gallery.scale, size, chain, hold_sum=loss.hold_sum_at_one)
+        stats = yield from DILStatistics.iter_from_kernels(kernels, size)
+        return DILObjective(stats, loss)
+    return (
+        yield from ChainStatistics.iter_from_kernels(kernels, gallery.scale, size, chain, hold_sum=loss.hold_sum_at_one)
+    )
+
+
+# the share of a training run's progress bar given to drawing the gallery and its statistics
+SETUP_SHARE = 0.1
 
 
 @dataclass
 class TrainProgress:
-    """One progress report: epoch done (1-based), total epochs, current loss."""
+    """One progress report: epoch done (1-based; 0 while setting up), total epochs, current loss
+    (NaN while setting up), what is being done, and the fraction of the whole run done."""
 
     epoch: int
     epochs: int
     loss: float
+    phase: str = "training"
+    fraction: float = 0.0
+
+    @property
+    def text(self) -> str:
+        """What a progress line shows."""
+        if self.epoch == 0:
+            return self.phase
+        return f"epoch {self.epoch} of {self.epochs}: loss {self.loss:.5g}"
 
 
 @dataclass
@@ -250,13 +279,21 @@ def iter_train(
     device = resolve_device(train.device)
     started = time.perf_counter()
     size = architecture.filter_size
-    check_fits(
-        estimated_bytes(gallery, size, kernels),
-        f"training on {gallery.count if kernels is None else len(kernels)} kernels",
-    )
+    count = gallery.count if kernels is None else len(kernels)
+    check_fits(estimated_bytes(gallery, size, kernels), f"training on {count} kernels")
+    yield TrainProgress(0, train.epochs, math.nan, f"drawing {count} kernels", 0.0)
     kernel_array = make_gallery(gallery) if kernels is None else np.asarray(kernels, dtype=np.float32)
     _check_not_all_deltas(kernel_array)
-    objective = build_objective(kernel_array, gallery, loss, size, chain)
+    building = iter_build_objective(kernel_array, gallery, loss, size, chain)
+    while True:
+        try:
+            done, total = next(building)
+        except StopIteration as finished:
+            objective = finished.value
+            break
+        yield TrainProgress(
+            0, train.epochs, math.nan, f"kernel statistics: {done} of {total}", SETUP_SHARE * done / total
+        )
     objective_dev = objective.to(device)
 
     gen = torch.Generator().manual_seed(train.seed)
@@ -293,8 +330,10 @@ def iter_train(
                 "lower the learning rate or use init='near_identity'"
             )
         history.append(epoch_loss)
-        if epoch % report_every == 0 or epoch == train.epochs:
-            yield TrainProgress(epoch, train.epochs, epoch_loss)
+        # epoch 1 too: the first steps carry torch's start-up cost (about 1 s before epoch 10)
+        if epoch == 1 or epoch % report_every == 0 or epoch == train.epochs:
+            fraction = SETUP_SHARE + (1 - SETUP_SHARE) * epoch / train.epochs
+            yield TrainProgress(epoch, train.epochs, epoch_loss, "training", fraction)
 
     net = net.to("cpu", torch.float64)
     with torch.no_grad():
