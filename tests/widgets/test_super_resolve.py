@@ -100,7 +100,7 @@ def test_cancel_leaves_no_layers(viewer, sr_widget, qtbot, finish):
     sr_widget.task.cancel()
     finish(sr_widget.task, worker)
     assert len(viewer.layers) == 1
-    assert sr_widget.task.status.value == "Cancelled."
+    assert sr_widget.task.status.value == "Cancelled." and sr_widget.task.progress.value == 0
     assert sr_widget.task.run_button.enabled and not sr_widget.task.cancel_button.enabled
 
 
@@ -328,3 +328,13 @@ def test_the_model_widget_shows_the_model_super_resolve_used(viewer, sr_widget, 
     used = viewer.layers["img x2 (NSSR)"].metadata["nssr"]["model"]
     assert model_widget.current is not None and model_widget.current.name == used
     assert used in sr_widget.in_use.value and used in model_widget.in_use.value
+
+
+def test_a_result_too_big_for_memory_is_refused_in_words_for_the_gui(viewer, sr_widget, monkeypatch):
+    from napari_nssr.engine import tiles
+
+    monkeypatch.setattr(tiles, "MAX_OUTPUT_BYTES", 1000)
+    viewer.layers.selection.active = viewer.add_image(np.zeros((40, 40), np.float32), name="wide")
+    assert sr_widget.run() is None
+    status = sr_widget.task.status.value
+    assert "'wide' x2" in status and "crop" in status and "lazy layer" in status

@@ -167,6 +167,7 @@ class TaskControls(Container):
         self.fail(str(exc))
 
     def _aborted(self) -> None:
+        self.progress.value = 0  # a bar left where it stopped reads as a job still under way
         self.status.value = "Cancelled."
         show_info("Cancelled.")
 
