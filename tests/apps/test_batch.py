@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -153,11 +152,12 @@ def test_stale_partial_files_of_dead_runs_are_removed_and_others_kept(tmp_path):
 def test_sigterm_during_a_run_leaves_no_partial_file(tmp_path):
     src = write_image(tmp_path / "big.tif", np.random.default_rng(0).random((3, 600, 600)).astype(np.float32))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "napari_nssr.apps.cli", "apply", str(src), "-s", "4", "--method", "wiener"],
+        [sys.executable, "-m", "napari_nssr.apps.cli", "apply", str(src), "-s", "2", "-s", "4", "--method", "wiener"],
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(4)  # imports done, computing
+    assert proc.stdout is not None and "->" in proc.stdout.readline()  # x2 written: computing x4 now
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode in (0, 130)  # finished first, or stopped cleanly

@@ -118,7 +118,7 @@ def _cmd_apply(args: argparse.Namespace) -> int:
         method=settings,
         keep=psf_given,
     )
-    run_batch(jobs, settings, strength=args.strength, device=args.device, overwrite=args.overwrite, report=print)
+    run_batch(jobs, settings, strength=args.strength, device=args.device, overwrite=args.overwrite, report=_say)
     return 0
 
 
@@ -363,6 +363,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _say(line: str) -> None:
+    # flushed: a pipe (a log, a scheduler) sees each file as it is written
+    print(line, flush=True)
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -4,9 +4,12 @@ A method has a ``name``, a frozen settings dataclass (``settings_type``, a :clas
 and :meth:`Method.prepare`, which looks at one image at one scale (estimating or solving what it
 needs) and returns a :class:`Prepared`: a :class:`TileProcessor` plus a record of what was done.
 
-The engine (``engine/tiles.py``) knows nothing else. It upsamples each output tile, with the
+The engine (``engine/``) knows nothing else. It upsamples each output region, with the
 processor's halo around it, by pixel-centre bicubic interpolation, hands that block to the
-processor, and writes what comes back. A processor whose ``halo`` is ``None`` sees whole planes.
+processor, and writes what comes back: torch tensors on CUDA (:meth:`TileProcessor.__call__`,
+which drops the halo), numpy arrays with OpenCV on the CPU (:meth:`TileProcessor.process_same`,
+which mirrors at the block's borders and keeps its shape). A processor whose ``halo`` is ``None``
+sees whole planes.
 
 Methods register themselves with :func:`register_method`; names are unique.
 """
@@ -49,6 +52,29 @@ class TileProcessor(ABC):
         """The same processor with its tensors on ``device`` in ``dtype`` (the blocks' precision)."""
         return self
 
+    def process_same(self, block: np.ndarray) -> np.ndarray:
+        """The processed ``block`` (2D numpy, float32 or float64), same shape, borders mirrored.
+
+        The CPU engine's entry: where ``block`` ends inside the image, the engine has given it
+        ``halo`` more pixels than it keeps, so the mirroring matters only at the image's edges.
+        This default mirrors and runs :meth:`__call__` on the CPU; processors override it with
+        OpenCV or numpy.
+
+        Parameters
+        ----------
+        block : numpy.ndarray
+            Upsampled values, C-contiguous.
+
+        Returns
+        -------
+        numpy.ndarray
+            Same shape and dtype.
+        """
+        r = self.halo or 0
+        padded = np.pad(block, r, mode="reflect") if r else block
+        tensor = torch.from_numpy(np.ascontiguousarray(padded))
+        return self.to(torch.device("cpu"), tensor.dtype)(tensor).numpy()
+
     def blended(self, strength: float) -> TileProcessor:
         """Bicubic (``strength`` 0) to this processor (1) and beyond: ``up + s * (processed - up)``."""
         return strength_blend(self, strength)
@@ -60,6 +86,9 @@ class Identity(TileProcessor):
     halo = 0
 
     def __call__(self, block: torch.Tensor) -> torch.Tensor:
+        return block
+
+    def process_same(self, block: np.ndarray) -> np.ndarray:
         return block
 
     def blended(self, strength: float) -> TileProcessor:
@@ -80,6 +109,17 @@ class LinearFilter(TileProcessor):
 
     def __call__(self, block: torch.Tensor) -> torch.Tensor:
         return convolve(block[None, None], self.h, padding="valid")[0, 0]
+
+    def process_same(self, block: np.ndarray) -> np.ndarray:
+        import cv2  # imported here: the CPU engine's library, not needed to define methods
+
+        h = self.h.detach().cpu().to(torch.float64)
+        if self.unit_sum and block.dtype == np.float64:
+            h = project_sum_to_one(h)
+        # filter2D correlates: flipping the impulse response makes it a convolution; its mirrored
+        # border (REFLECT_101: no edge repeat) is torch's "reflect", as the tiles use
+        kernel = np.ascontiguousarray(h.flip(0, 1).numpy().astype(block.dtype))
+        return cv2.filter2D(block, -1, kernel, borderType=cv2.BORDER_REFLECT_101)
 
     def to(self, device: torch.device, dtype: torch.dtype = torch.float32) -> TileProcessor:
         h = self.h.to(device=device, dtype=dtype)
@@ -105,6 +145,9 @@ class PlaneFunction(TileProcessor):
         out = self.function(block.detach().cpu().numpy().astype(np.float64))
         return torch.from_numpy(np.asarray(out, dtype=np.float64)).to(device=block.device, dtype=block.dtype)
 
+    def process_same(self, block: np.ndarray) -> np.ndarray:
+        return np.asarray(self.function(block.astype(np.float64)), dtype=np.float64).astype(block.dtype)
+
 
 class _Blend(TileProcessor):
     def __init__(self, inner: TileProcessor, strength: float) -> None:
@@ -114,6 +157,10 @@ class _Blend(TileProcessor):
         r = self.halo or 0
         core = block[r : block.shape[0] - r, r : block.shape[1] - r]
         return core + self.strength * (self.inner(block) - core)
+
+    def process_same(self, block: np.ndarray) -> np.ndarray:
+        processed = self.inner.process_same(block)
+        return block + block.dtype.type(self.strength) * (processed - block)
 
     def to(self, device: torch.device, dtype: torch.dtype = torch.float32) -> TileProcessor:
         return _Blend(self.inner.to(device, dtype), self.strength)
