@@ -6,6 +6,7 @@ from scipy import ndimage
 
 from napari_nssr.core.errors import ImageError
 from napari_nssr.core.kernels import gaussian_kernel
+from napari_nssr.methods.blind import estimate
 from napari_nssr.methods.blind.estimate import MIN_NOISE, estimate_blur, representative_plane
 from napari_nssr.objectives.chain import random_natural_image
 
@@ -64,3 +65,44 @@ def test_the_representative_plane_is_the_middle_one():
     np.testing.assert_array_equal(representative_plane(stack, None), stack[1])
     rgb = np.ones((4, 5, 3)) * [1.0, 2.0, 6.0]
     np.testing.assert_allclose(representative_plane(rgb, None), 3.0)
+
+
+@pytest.mark.parametrize("shape", [(40, 36), (41, 37), (64, 80)])
+def test_half_spectrum_cells_equal_the_full_spectrum_means(rng, shape):
+    plane = rng.random(shape)
+    cells = estimate._spectrum_cells(plane, estimate.SECTORS)
+    # the reference: every frequency of the full spectrum binned, as before the half spectrum
+    centred = plane - plane.mean()
+    window = np.outer(np.hanning(shape[0]), np.hanning(shape[1]))
+    power = np.abs(np.fft.fft2(centred * window)) ** 2 / (window**2).sum()
+    fy = np.broadcast_to(np.fft.fftfreq(shape[0])[:, None], shape)
+    fx = np.broadcast_to(np.fft.fftfreq(shape[1])[None, :], shape)
+    f = np.hypot(fy, fx)
+    used = (f > estimate.F_MIN) & (f <= estimate.F_MAX)
+    ring = np.minimum(np.digitize(f[used], np.linspace(estimate.F_MIN, estimate.F_MAX, estimate.RINGS + 1)) - 1, 23)
+    angle = np.mod(np.arctan2(fy[used], fx[used]), np.pi)
+    sector = np.minimum((angle / np.pi * estimate.SECTORS).astype(int), estimate.SECTORS - 1)
+    cell = ring * estimate.SECTORS + sector
+    count = np.bincount(cell, minlength=estimate.RINGS * estimate.SECTORS)
+    kept = count >= 4
+    mean_power = np.bincount(cell, power[used], minlength=count.size)[kept] / count[kept]
+    np.testing.assert_allclose(cells.log_power, np.log(mean_power), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(
+        cells.log_f, np.bincount(cell, np.log(f[used]), minlength=count.size)[kept] / count[kept], atol=1e-12
+    )
+
+
+def test_the_fit_converges_so_rounding_noise_does_not_move_it(rng):
+    # a clean 40x36 image (the regression set's uint16 input): the fitted noise floor goes to its
+    # bound instead of creeping down until the evaluations ran out, which had left the blur
+    # wherever rounding stopped it (0.217 or 0.238 for spectra 1e-15 apart)
+    from dataclasses import replace
+    from pathlib import Path
+
+    x = np.load(Path(__file__).parents[2] / "data" / "regression_modes.npz")["in_u16"].astype(np.float64)
+    cells = estimate._spectrum_cells(x * (0.25 / x.std()), 1)
+    sigmas = []
+    for _ in range(4):
+        jitter = rng.choice([-1e-14, 1e-14], cells.log_power.size)
+        sigmas.append(estimate._fit(replace(cells, log_power=cells.log_power + jitter), round_blur=True).sigma)
+    assert max(sigmas) - min(sigmas) <= 1e-4 * max(sigmas)
