@@ -112,16 +112,23 @@ def _reflect(index: np.ndarray, n: int) -> np.ndarray:
 
 
 def upsampled_block(
-    plane: torch.Tensor, plans: tuple[AxisPlan, AxisPlan], region: tuple[slice, slice], halo: int
+    plane: torch.Tensor,
+    plans: tuple[AxisPlan, AxisPlan],
+    region: tuple[slice, slice],
+    halo: int,
+    origin: tuple[int, int] = (0, 0),
 ) -> torch.Tensor:
     """The bicubic upsampling of output ``region`` of ``plane`` with ``halo`` pixels around it,
-    mirrored at the output's borders."""
+    mirrored at the output's borders. ``plane`` may be a block of the whole plane starting at input
+    ``origin``, holding at least the rows and columns the region's taps read."""
     parts = []
     for axis_plan, sl in zip(plans, region):
         wanted = _reflect(np.arange(sl.start - halo, sl.stop + halo), axis_plan.n_out)
         parts.append(axis_plan.rows(wanted))
     (rows_in, row_taps, row_w), (cols_in, col_taps, col_w) = parts
-    block = plane[rows_in, cols_in]
+    block = plane[
+        rows_in.start - origin[0] : rows_in.stop - origin[0], cols_in.start - origin[1] : cols_in.stop - origin[1]
+    ]
     return resample_axis(resample_axis(block, row_taps, row_w, 0), col_taps, col_w, 1)
 
 
