@@ -1,51 +1,124 @@
-"""napari reader contribution for TIFFs: keeps what napari's own reader drops.
+"""napari reader contribution for TIFFs and OME-Zarr: keeps what napari's own readers drop.
 
-The layer's ``metadata["nssr_file"]`` records the file's axes, calibration, OME optics (objective
-NA, immersion, emission wavelength) and GeoTIFF tags, and the layer's scale is the file's pixel
-size, so a super-resolved layer (and the ``psf`` method's defaults) know them.
+- The layer's ``metadata["nssr_file"]`` records the file's axes, calibration, OME optics
+  (objective NA, immersion, emission wavelength), GeoTIFF georeference (CRS, geotransform) and
+  nodata value (:meth:`ImageMeta.record`), so a super-resolved layer, its GeoTIFF when saved,
+  and the ``psf`` method's defaults know them.
+- The layer's scale is the pixel size and its translate the position of pixel (0, 0)'s centre:
+  micrometres for microscopy, map units for a north-up GeoTIFF (world ``y`` is minus northing, so
+  north stays up), so layers from files of one CRS overlay.
+- A GeoTIFF's bands that are not red, green, blue open as one layer per band (``channel_axis``).
+- A file too large for memory opens lazily, as a multiscale pyramid (levels averaged from the
+  full resolution as they are viewed).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .io.images import TIFF_SUFFIXES, ImageMeta, read_image_file
+from .io.omezarr import is_ome_zarr
 
 LayerData = tuple[Any, dict[str, Any], str]
 METADATA_KEY = "nssr_file"
-UNIT_NAMES = {"µm": "micrometer", "um": "micrometer", "nm": "nanometer", "mm": "millimeter", "cm": "centimeter"}
+UNIT_NAMES = {
+    "µm": "micrometer",
+    "um": "micrometer",
+    "nm": "nanometer",
+    "mm": "millimeter",
+    "cm": "centimeter",
+    "m": "meter",
+    "metre": "meter",
+}
+PYRAMID_SMALLEST = 1024  # lazy files get levels down to about this side
 
 
 def get_reader(path: str | list[str]) -> Callable[[str | list[str]], list[LayerData]] | None:
-    """The reader for one TIFF path (npe2 ``get_reader``), or None for anything else."""
+    """The reader for one TIFF or OME-Zarr path (npe2 ``get_reader``), or None for anything else."""
     if isinstance(path, list):
         return None if len(path) != 1 else get_reader(path[0])
-    return read_tiff if Path(path).suffix.lower() in TIFF_SUFFIXES else None
+    if is_ome_zarr(path) or Path(path).suffix.lower() in TIFF_SUFFIXES:
+        return read_file
+    return None
 
 
 def file_metadata(path: str, meta: ImageMeta) -> dict[str, Any]:
     """The JSON-ready record of a file's metadata kept in ``layer.metadata["nssr_file"]``."""
-    record = asdict(meta)
-    record["geo_tags"] = {str(code): value for code, value in meta.geo_tags.items()}
-    record["pixel_size_um"] = meta.pixel_size_um
+    record = meta.record()
     record["path"] = str(path)
     return record
 
 
-def read_tiff(path: str | list[str]) -> list[LayerData]:
-    """Read one TIFF as an image layer with its metadata and its pixel size as the layer's scale."""
+def lazy_pyramid(data: Any, spatial: tuple[int, int]) -> list[Any]:
+    """Levels of a lazy array for napari: full resolution, then 2x2 means, down to about
+    :data:`PYRAMID_SMALLEST` pixels (each level computed only where it is viewed)."""
+    import dask.array as da
+
+    levels = [data]
+    while min(levels[-1].shape[a] for a in spatial) >= 2 * PYRAMID_SMALLEST:
+        coarse = da.coarsen(np.mean, levels[-1], {spatial[0]: 2, spatial[1]: 2}, trim_excess=True)
+        levels.append(coarse.astype(data.dtype))
+    return levels
+
+
+def geometry(meta: ImageMeta) -> tuple[tuple[float, float], tuple[float, float], str | None] | None:
+    """The layer's in-plane ``(scale, translate, unit)`` from the file, or None when uncalibrated."""
+    if meta.geo is not None and meta.geo.north_up:
+        a, _, c, _, e, f = meta.geo.transform
+        # world y = -northing keeps north up with a positive scale; pixel centres, not corners
+        return (abs(e), a), (-(f + e / 2), c + a / 2), meta.geo.units
+    if meta.pixel_size is None:
+        return None
+    origin = meta.origin or (0.0, 0.0)
+    return meta.pixel_size, origin, meta.unit
+
+
+def read_file(path: str | list[str]) -> list[LayerData]:
+    """Read one TIFF or OME-Zarr image as napari layer data (see the module docstring).
+
+    Parameters
+    ----------
+    path : str or list of str
+        The file (a one-element list is accepted, as npe2 passes).
+
+    Returns
+    -------
+    list of LayerData
+    """
     path = path[0] if isinstance(path, list) else path
-    data, meta = read_image_file(path)
+    data, meta = read_image_file(path, lazy=None)
     rgb = bool(meta.rgb) if meta.rgb is not None else None
-    kwargs: dict[str, Any] = {"name": Path(path).stem, "metadata": {METADATA_KEY: file_metadata(path, meta)}}
+    bands = meta.geo is not None and (meta.axes or "").startswith("C") and data.ndim == 3
+    kwargs: dict[str, Any] = {
+        "name": Path(str(path).rstrip("/")).stem,
+        "metadata": {METADATA_KEY: file_metadata(path, meta)},
+    }
     if rgb is not None:
         kwargs["rgb"] = rgb
-    if meta.pixel_size is not None:
-        ndim = data.ndim - (1 if rgb else 0)
-        kwargs["scale"] = (1.0,) * (ndim - 2) + tuple(meta.pixel_size)
-        if meta.unit in UNIT_NAMES:
-            kwargs["units"] = (UNIT_NAMES[meta.unit],) * ndim
+    ndim = data.ndim - (1 if rgb else 0) - (1 if bands else 0)
+    placed = geometry(meta)
+    if placed is not None:
+        scale, translate, unit = placed
+        kwargs["scale"] = (1.0,) * (ndim - 2) + tuple(scale)
+        kwargs["translate"] = (0.0,) * (ndim - 2) + tuple(translate)
+        if unit in UNIT_NAMES:
+            kwargs["units"] = (UNIT_NAMES[unit],) * ndim
+    if meta.nodata is not None and not np.isnan(meta.nodata):
+        kwargs["metadata"][METADATA_KEY]["nodata"] = float(meta.nodata)
+    if bands:
+        names = [n or f"band {k + 1}" for k, n in enumerate(meta.geo.band_names or ())] if meta.geo else []
+        base = kwargs.pop("name")
+        kwargs["channel_axis"] = 0
+        kwargs["name"] = [f"{base} {n}" for n in (names or [f"band {k + 1}" for k in range(data.shape[0])])]
+        kwargs["blending"] = "additive"
+    if not isinstance(data, np.ndarray):
+        spatial = (data.ndim - 3, data.ndim - 2) if rgb else (data.ndim - 2, data.ndim - 1)
+        levels = lazy_pyramid(data, spatial)
+        if len(levels) > 1:
+            kwargs["multiscale"] = True
+            data = levels
     return [(data, kwargs, "image")]

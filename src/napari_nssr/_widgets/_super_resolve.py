@@ -19,7 +19,7 @@ from ..core.layout import MAX_SCALE, MAX_STRENGTH
 from ..core.metrics import compare_to_reference
 from ..core.overlay import overlay_geometry
 from ..engine.api import super_resolve, upsample_bicubic
-from ..engine.tiles import check_memory, iter_super_resolve, plan, prepare
+from ..engine.tiles import check_memory, iter_super_resolve, method_view, plan, prepare
 from ..methods.base import MethodSettings, get_method, method_for_settings
 from ..methods.psf import OPTICS_FIELDS
 from ..methods.resolve import DEFAULT_METHOD, method_menu
@@ -77,6 +77,7 @@ class Job:
     strength: float
     layer_kwargs: dict[str, Any]
     reference: Any = None
+    nodata: float | None = None
 
 
 @dataclass
@@ -105,12 +106,27 @@ PYRAMID_ABOVE = 4096
 PYRAMID_SMALLEST = 1024
 
 
-def display_pyramid(data: Any, rgb: bool) -> Any:
-    """``data`` as napari levels (full resolution first, then halved by striding, views only) when a
-    plane is wider than :data:`PYRAMID_ABOVE`; otherwise ``data`` itself."""
+def source_levels(layer: Any) -> list[Any]:
+    """A layer's data as a list of levels (one for a plain layer)."""
+    return list(layer.data) if getattr(layer, "multiscale", False) else [layer.data]
+
+
+def display_pyramid(data: Any, rgb: bool, source: list[Any] | None = None) -> Any:
+    """``data`` as napari levels when a plane is wider than :data:`PYRAMID_ABOVE`; otherwise
+    ``data`` itself.
+
+    In-memory results are halved by striding (views only). A lazy result is computed only where
+    it is viewed at full resolution: its coarser levels are the ``source`` levels (the input, which
+    a super-resolved image equals once averaged down), so zooming out never computes the whole
+    result.
+    """
     axes = (-3, -2) if rgb else (-2, -1)
-    if not isinstance(data, np.ndarray) or max(data.shape[a] for a in axes) <= PYRAMID_ABOVE:
+    if max(data.shape[a] for a in axes) <= PYRAMID_ABOVE:
         return data
+    if not isinstance(data, np.ndarray):
+        if not source:
+            return data
+        return [data] + [level for level in source if all(level.shape[a] < data.shape[a] for a in axes)]
     levels = [data]
     step = [slice(None)] * data.ndim
     for axis in axes:
@@ -134,17 +150,14 @@ def check_layer(layer: Any) -> None:
     if not isinstance(layer, Image):
         kind = type(layer).__name__
         raise ImageError(f"'{getattr(layer, 'name', layer)}' is a {kind} layer; super-resolution works on image layers")
-    if layer.multiscale:
-        raise ImageError(f"'{layer.name}' is multiscale; open its full-resolution level as a plain image layer")
 
 
 def output_layer_kwargs(layer: Image, out_shape: tuple[int, ...], scale: float, strength: float) -> dict[str, Any]:
     """Keyword arguments for the output layer: overlay geometry, the source's look, and provenance."""
     ndim = layer.ndim
     linear = Affine(ndim=ndim, rotate=layer.rotate, shear=layer.shear).linear_matrix
-    new_scale, new_translate = overlay_geometry(
-        layer.scale, layer.translate, layer.data.shape[:ndim], out_shape[:ndim], linear
-    )
+    shape_in = source_levels(layer)[0].shape
+    new_scale, new_translate = overlay_geometry(layer.scale, layer.translate, shape_in[:ndim], out_shape[:ndim], linear)
     kwargs: dict[str, Any] = {
         "name": output_name(layer.name, scale, strength),
         "scale": new_scale,
@@ -174,11 +187,16 @@ def run_jobs(jobs: list[Job], settings: MethodSettings, device: str) -> Generato
     for i, job in enumerate(jobs):
         label = f"{job.source} x{job.scale:g}"
         yield Step(i / n, f"{label}: preparing {method_for_settings(settings).name}")
-        prepared = prepare(job.data, plan(job.data, job.scale, job.strength, job.rgb), settings)
-        if isinstance(job.data, da.Array):  # stays lazy: computed plane by plane as napari draws it
-            data = super_resolve(job.data, job.scale, prepared, strength=job.strength, rgb=job.rgb, device=device)
+        checked = plan(job.data, job.scale, job.strength, job.rgb)
+        prepared = prepare(method_view(job.data, checked, settings, job.nodata), checked, settings)
+        if isinstance(job.data, da.Array):  # stays lazy: computed chunk by chunk as napari draws it
+            data = super_resolve(
+                job.data, job.scale, prepared, strength=job.strength, rgb=job.rgb, device=device, nodata=job.nodata
+            )
         else:
-            steps = iter_super_resolve(job.data, job.scale, prepared, strength=job.strength, rgb=job.rgb, device=device)
+            steps = iter_super_resolve(
+                job.data, job.scale, prepared, strength=job.strength, rgb=job.rgb, device=device, nodata=job.nodata
+            )
             while True:
                 try:
                     p = next(steps)
@@ -401,11 +419,13 @@ class SuperResolveWidget(ScrollingDock):
         jobs = []
         for layer in layers:
             check_layer(layer)
+            data = source_levels(layer)[0]
+            nodata = (layer.metadata.get(FILE_METADATA_KEY) or {}).get("nodata")
             for scale, strength in scales:
-                checked = plan(layer.data, scale, strength, layer.rgb)
-                if not isinstance(layer.data, da.Array):
+                checked = plan(data, scale, strength, layer.rgb)
+                if not isinstance(data, da.Array):
                     try:
-                        check_memory(checked, layer.data.dtype)
+                        check_memory(checked, data.dtype)
                     except ResourceError as exc:
                         raise ResourceError(
                             f"'{layer.name}' x{scale:g}: {str(exc).split(';')[0]}; super-resolve a crop, or open "
@@ -413,7 +433,7 @@ class SuperResolveWidget(ScrollingDock):
                         ) from None
                 kwargs = output_layer_kwargs(layer, checked.shape, scale, strength)
                 ref = None if reference is None or reference is layer else reference.data
-                jobs.append(Job(layer.name, layer.data, layer, layer.rgb, scale, strength, kwargs, ref))
+                jobs.append(Job(layer.name, data, layer, layer.rgb, scale, strength, kwargs, ref, nodata))
         return jobs
 
     def run(self) -> Any:
@@ -435,7 +455,7 @@ class SuperResolveWidget(ScrollingDock):
         if item.job.layer not in self._viewer.layers:  # deleted while it was being super-resolved
             item.note = "not added: its source layer was deleted during the run"
         else:
-            shown = display_pyramid(item.data, item.job.rgb)
+            shown = display_pyramid(item.data, item.job.rgb, source_levels(item.job.layer))
             self._viewer.add_layer(Image(shown, multiscale=shown is not item.data, **item.job.layer_kwargs))
         self.results.append(item)
         self.scores.value = "\n".join(line for line in map(score_line, self.results) if line)

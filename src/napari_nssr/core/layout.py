@@ -64,10 +64,15 @@ class Layout:
             for c in channels:
                 yield idx + (slice(None), slice(None)) + ((c,) if c is not None else ())
 
-    def representative_plane(self, image: Any) -> np.ndarray:
+    def representative_plane(self, image: Any, max_side: int | None = None) -> np.ndarray:
         """One 2D float64 plane that stands for the image: the middle of any leading axes, RGB as the
-        mean of the colour channels."""
+        mean of the colour channels; with ``max_side``, its centred crop at most that wide, cut
+        before reading (a lazily read scene is never loaded whole)."""
         index = tuple(n // 2 for n in image.shape[: self.spatial[0]])
+        if max_side is not None:
+            rows, cols = self.plane_shape(tuple(image.shape))
+            r0, c0 = max(0, (rows - max_side) // 2), max(0, (cols - max_side) // 2)
+            index += (slice(r0, r0 + max_side), slice(c0, c0 + max_side))
         plane = np.asarray(image[index], dtype=np.float64)
         return plane[..., :3].mean(axis=-1) if self.rgb else plane
 

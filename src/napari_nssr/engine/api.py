@@ -32,6 +32,7 @@ def super_resolve(
     progress: Callable[[InferenceProgress], None] | None = None,
     cancel: Callable[[], bool] | None = None,
     psf: Any = None,
+    nodata: float | None = None,
 ) -> Any:
     """Super-resolve ``image`` by ``scale``.
 
@@ -63,6 +64,9 @@ def super_resolve(
     psf : str, os.PathLike or PSFSettings, optional
         Instead of ``method``: a known PSF (:class:`PSFSettings` from optics, or a PSF file) for the
         ``psf`` method, or ``"blind"``.
+    nodata : float, optional
+        The value of pixels without data (a GeoTIFF's nodata, a scene's zero fill; NaN allowed):
+        they neither bleed into valid pixels nor get values; the result has ``nodata`` there.
 
     Returns
     -------
@@ -74,8 +78,12 @@ def super_resolve(
     if psf is not None:
         method = with_psf(method, psf)
     if _is_dask(image):
-        return super_resolve_lazy(image, scale, method, strength=strength, rgb=rgb, tile_size=tile_size, device=device)
-    steps = iter_super_resolve(image, scale, method, strength=strength, rgb=rgb, tile_size=tile_size, device=device)
+        return super_resolve_lazy(
+            image, scale, method, strength=strength, rgb=rgb, tile_size=tile_size, device=device, nodata=nodata
+        )
+    steps = iter_super_resolve(
+        image, scale, method, strength=strength, rgb=rgb, tile_size=tile_size, device=device, nodata=nodata
+    )
     return run_steps(
         steps, progress, cancel, lambda p: InferenceCancelled(f"cancelled after {p.done} of {p.total} steps")
     )

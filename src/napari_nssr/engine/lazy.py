@@ -23,7 +23,8 @@ from ..core.resample import AxisPlan
 from ..methods.base import Prepared, TileProcessor
 from ..methods.resolve import MethodSpec
 from . import cpu
-from .tiles import _check_tile_size, _integer_bounds, plan, prepare, upsampled_block, working_dtype
+from . import nodata as nodata_fill
+from .tiles import _check_tile_size, _integer_bounds, method_view, plan, prepare, upsampled_block, working_dtype
 
 
 def _axis_chunks(n: int, size: int) -> tuple[int, ...]:
@@ -44,6 +45,7 @@ def compute_region(
     processor: TileProcessor,
     out_dtype: np.dtype,
     device: str = "cpu",
+    nodata: float | None = None,
 ) -> np.ndarray:
     """One output region of one plane from an input block: the task of every lazy chunk.
 
@@ -63,6 +65,9 @@ def compute_region(
         The result's dtype (integers rounded and clipped to its range).
     device : str
         A resolved device: ``"cpu"`` (OpenCV) or a CUDA device (torch).
+    nodata : float, optional
+        Kept out of the result (``engine/nodata.py``); ``block`` then holds
+        :func:`~napari_nssr.engine.nodata.fill_radius` more pixels on each side.
 
     Returns
     -------
@@ -70,10 +75,19 @@ def compute_region(
         The region, ``out_dtype``.
     """
     block = np.asarray(block)
-    if not np.isfinite(block).all():
+    valid = None if nodata is None else nodata_fill.valid_mask(block, nodata)
+    if valid is not None and valid.all():
+        valid = None
+    known = block if valid is None else block[valid]
+    if not np.isfinite(known).all():
         raise ImageError("the image contains NaN or infinite values; replace them before super-resolving")
-    work = working_dtype(out_dtype, block)
+    work = working_dtype(out_dtype, known)
     values = np.require(block.astype(work, copy=False), requirements=["C", "W"])
+    if valid is not None:
+        radius = (
+            None if processor.halo is None else nodata_fill.fill_radius(processor.halo, _scale(in_shape, out_shape))
+        )
+        values = nodata_fill.fill(values, valid, radius)
     dev = torch.device(device)
     if dev.type == "cpu":
         tile = cpu.region(values, origin, in_shape, out_shape, rows, cols, processor)
@@ -83,8 +97,17 @@ def compute_region(
         up = upsampled_block(tensor, plans, (rows, cols), processor.halo or 0, origin)
         tile = processor.to(dev, tensor.dtype)(up).cpu().numpy()
     if out_dtype.kind in "ui":
-        return np.clip(np.rint(tile), *_integer_bounds(out_dtype, work)).astype(out_dtype)
-    return tile.astype(out_dtype, copy=False)
+        result = np.clip(np.rint(tile), *_integer_bounds(out_dtype, work)).astype(out_dtype)
+    else:
+        result = tile.astype(out_dtype, copy=False)
+    if valid is not None and nodata is not None:
+        region_valid = nodata_fill.output_valid(valid, origin, in_shape, out_shape, rows, cols)
+        result = nodata_fill.restore(np.array(result), region_valid, nodata)
+    return result
+
+
+def _scale(in_shape: tuple[int, int], out_shape: tuple[int, int]) -> tuple[float, float]:
+    return out_shape[0] / in_shape[0], out_shape[1] / in_shape[1]
 
 
 def _chunk_task(
@@ -99,14 +122,19 @@ def _chunk_task(
     device: str,
     lead: int,
     rgb: bool,
+    nodata: float | None,
 ) -> np.ndarray:
     """A chunk of the output array: ``block`` has the chunk's leading axes (length 1) and channels."""
     plane_block: np.ndarray = np.asarray(block).reshape(block.shape[lead:])
     if not rgb:
-        region = compute_region(plane_block, origin, in_shape, out_shape, rows, cols, processor, out_dtype, device)
+        region = compute_region(
+            plane_block, origin, in_shape, out_shape, rows, cols, processor, out_dtype, device, nodata
+        )
         return region.reshape((1,) * lead + region.shape)
     channels = [
-        compute_region(plane_block[..., c], origin, in_shape, out_shape, rows, cols, processor, out_dtype, device)
+        compute_region(
+            plane_block[..., c], origin, in_shape, out_shape, rows, cols, processor, out_dtype, device, nodata
+        )
         for c in range(plane_block.shape[-1])
     ]
     stacked = np.stack(channels, axis=-1)
@@ -122,6 +150,7 @@ def super_resolve_lazy(
     rgb: bool | None = None,
     tile_size: int = 1024,
     device: str = "auto",
+    nodata: float | None = None,
 ) -> Any:
     """Lazy super-resolution of a dask array (see the module docstring).
 
@@ -132,7 +161,7 @@ def super_resolve_lazy(
     ----------
     image : dask.array.Array
         The input, chunked in any way.
-    scale, method, strength, rgb, device
+    scale, method, strength, rgb, device, nodata
         As for :func:`~napari_nssr.engine.api.super_resolve`.
     tile_size : int
         The output chunks' side in pixels.
@@ -148,8 +177,9 @@ def super_resolve_lazy(
     checked = plan(image, scale, strength, rgb)
     tile_size = _check_tile_size(tile_size)
     dev = str(resolve_device(device))
-    prepared = prepare(image, checked, method)
+    prepared = prepare(method_view(image, checked, method, nodata), checked, method)
     processor = prepared.processor.blended(checked.strength)
+    margin = 0 if nodata is None or processor.halo is None else nodata_fill.fill_radius(processor.halo, checked.scale)
     layout = checked.layout
     dtype = np.dtype(image.dtype)
     in_shape = layout.plane_shape(tuple(image.shape))
@@ -169,9 +199,14 @@ def super_resolve_lazy(
             for c0, n_cols in zip(_starts(col_chunks), col_chunks):
                 rows, cols = slice(r0, r0 + n_rows), slice(c0, c0 + n_cols)
                 span_rows, span_cols = cpu.input_span(in_shape, out_shape, rows, cols, processor.halo or 0)
+                if margin:  # the nodata fill reads this much farther
+                    span_rows = slice(max(0, span_rows.start - margin), min(in_shape[0], span_rows.stop + margin))
+                    span_cols = slice(max(0, span_cols.start - margin), min(in_shape[1], span_cols.stop + margin))
                 source = image[tuple(slice(i, i + 1) for i in index) + (span_rows, span_cols)]
                 origin = (span_rows.start, span_cols.start)
-                value = task(source, origin, in_shape, out_shape, rows, cols, processor, dtype, dev, lead, layout.rgb)
+                value = task(
+                    source, origin, in_shape, out_shape, rows, cols, processor, dtype, dev, lead, layout.rgb, nodata
+                )
                 shape = (1,) * lead + (n_rows, n_cols) + channel_tail
                 row.append(da.from_delayed(value, shape=shape, dtype=dtype))
             grid.append(row)

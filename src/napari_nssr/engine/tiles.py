@@ -32,6 +32,7 @@ from ..methods.base import Identity, Prepared, TileProcessor
 from ..methods.bicubic import BicubicSettings
 from ..methods.resolve import MethodSpec, prepare_method
 from . import cpu
+from . import nodata as nodata_fill
 
 MAX_OUTPUT_BYTES = 8 * 2**30  # refuse in-memory results above this; dask input stays lazy
 # float32 handles magnitudes from about 1e-38 to 3.4e38; keep clear of both ends (sharpening
@@ -94,6 +95,14 @@ def prepare(image: Any, checked: Plan, method: MethodSpec | Prepared) -> Prepare
     if checked.strength == 0:
         return Prepared("bicubic", BicubicSettings(), Identity())
     return prepare_method(image, checked.scale, method, checked.layout.rgb)
+
+
+def method_view(image: Any, checked: Plan, method: MethodSpec | Prepared, nodata: float | None) -> Any:
+    """What the method looks at while preparing: the image, or with ``nodata`` a lazy view with
+    the nodata pixels filled (fill values for the widest halo a method has)."""
+    if nodata is None or isinstance(method, Prepared) or checked.strength == 0:
+        return image
+    return nodata_fill.filled_view(image, checked.layout.rgb, nodata, nodata_fill.fill_radius(16, checked.scale))
 
 
 def _tiles(n_rows: int, n_cols: int, tile: int) -> Iterator[tuple[slice, slice]]:
@@ -212,6 +221,7 @@ def run_tiles(
     tile_size: int,
     device: torch.device,
     backend: str | None = None,
+    nodata: float | None = None,
 ) -> Generator[InferenceProgress, None, np.ndarray]:
     """Apply ``processor`` to every tile of every plane of ``image``; yields progress, returns the result.
 
@@ -231,6 +241,8 @@ def run_tiles(
     backend : {"opencv", "torch"} or None
         ``None``: OpenCV on the CPU (``engine/cpu.py``), torch elsewhere. Both give the same
         values to float rounding.
+    nodata : float, optional
+        Pixels with this value (NaN allowed) are kept out of the result (``engine/nodata.py``).
     """
     if backend is None:
         backend = "opencv" if device.type == "cpu" else "torch"
@@ -253,13 +265,20 @@ def run_tiles(
     planes = list(layout.planes(tuple(image.shape)))
     result = np.empty(checked.shape, dtype=dtype)
     total, done = len(planes) * len(regions), 0
+    radius = None if processor.halo is None else nodata_fill.fill_radius(processor.halo, checked.scale)
     for index in planes:
         source = np.asarray(image[index])
-        if not np.isfinite(source).all():
+        valid = None if nodata is None else nodata_fill.valid_mask(source, nodata)
+        if valid is not None and valid.all():
+            valid = None
+        values = source if valid is None else source[valid]
+        if not np.isfinite(values).all():
             raise ImageError("the image contains NaN or infinite values; replace them before super-resolving")
-        work = working_dtype(dtype, source)
+        work = working_dtype(dtype, values)
         # a C-contiguous, writable copy when needed: flipped (negative strides) and read-only arrays work
         plane_np = np.require(source.astype(work, copy=False), requirements=["C", "W"])
+        if valid is not None:
+            plane_np = nodata_fill.fill(plane_np, valid, radius)
         bounds = _integer_bounds(dtype, work) if dtype.kind in "ui" else None
         out_plane = result[index]
         if backend == "torch":
@@ -272,6 +291,9 @@ def run_tiles(
                 tile = cpu.region(plane_np, (0, 0), (rows, cols), (out_rows, out_cols), *region, processor)
             if bounds is not None:
                 tile = np.clip(np.rint(tile), *bounds)
+            if valid is not None and nodata is not None:
+                region_valid = nodata_fill.output_valid(valid, (0, 0), (rows, cols), (out_rows, out_cols), *region)
+                tile = nodata_fill.restore(tile.astype(dtype), region_valid, nodata)
             out_plane[region] = tile
             done += 1
             yield InferenceProgress(done, total)
@@ -287,6 +309,7 @@ def iter_super_resolve(
     rgb: bool | None = None,
     tile_size: int = 1024,
     device: str = "auto",
+    nodata: float | None = None,
 ) -> Generator[InferenceProgress, None, np.ndarray]:
     """Like :func:`~napari_nssr.engine.api.super_resolve` for in-memory arrays, as a generator.
 
@@ -301,7 +324,7 @@ def iter_super_resolve(
         Upsampling factor(s), each in ``[1, 16]``.
     method : MethodSpec or Prepared
         See :func:`~napari_nssr.methods.resolve.resolve_method`; a :class:`Prepared` is used as is.
-    strength, rgb, tile_size, device
+    strength, rgb, tile_size, device, nodata
         As for ``super_resolve``.
 
     Returns
@@ -317,6 +340,6 @@ def iter_super_resolve(
     dev = resolve_device(device)
     if not isinstance(method, Prepared) and checked.strength > 0:
         yield InferenceProgress(0, 1, "preparing the method")
-    prepared = prepare(image, checked, method)
+    prepared = prepare(method_view(image, checked, method, nodata), checked, method)
     processor = prepared.processor.blended(checked.strength)
-    return (yield from run_tiles(image, checked, processor, tile_size, dev))
+    return (yield from run_tiles(image, checked, processor, tile_size, dev, nodata=nodata))

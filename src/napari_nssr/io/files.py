@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -48,23 +49,31 @@ def remove_stale_parts(folder: str | os.PathLike[str]) -> list[Path]:
         return removed
     for entry in folder.iterdir():
         match = _PART_NAME.match(entry.name)
-        if match and entry.is_file() and not _alive(int(match.group(1))):
-            entry.unlink()
+        if match and not _alive(int(match.group(1))):
+            if entry.is_dir():  # an OME-Zarr store being written
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
             removed.append(entry)
     return removed
 
 
-def write_atomically(path: str | os.PathLike[str], write: Callable[[str], None], overwrite: bool = False) -> Path:
+def write_atomically(
+    path: str | os.PathLike[str], write: Callable[[str], None], overwrite: bool = False, directory: bool = False
+) -> Path:
     """Call ``write(temporary_path)`` beside ``path``, then rename it into place.
 
     Parameters
     ----------
     path : str or os.PathLike
-        The file to create.
+        The file (or folder, such as a Zarr store) to create.
     write : callable
-        Writes the whole file to the temporary path it is given.
+        Writes the whole file to the temporary path it is given (which does not exist yet for a
+        folder).
     overwrite : bool
         Replace an existing ``path``; otherwise :class:`OutputExistsError`.
+    directory : bool
+        ``path`` is a folder.
 
     Returns
     -------
@@ -74,21 +83,39 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[str], None],
     Notes
     -----
     The temporary file keeps the target's suffix (some writers choose the format from it) and
-    gets the usual permissions; it is removed if ``write`` fails.
+    gets the usual permissions; it is removed if ``write`` fails. A folder replaces an old one by
+    two renames (the old one moved aside, then removed): never a mix of both.
     """
     path = Path(path)
     if path.exists() and not overwrite:
         raise OutputExistsError(f"{path} exists")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{PART_PREFIX}{os.getpid()}-", suffix=path.suffix)
-    os.close(fd)
+    prefix = f"{PART_PREFIX}{os.getpid()}-"
+    if directory:
+        tmp = tempfile.mkdtemp(dir=path.parent, prefix=prefix, suffix=path.suffix)
+        os.rmdir(tmp)  # the writer creates it
+    else:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=path.suffix)
+        os.close(fd)
     try:
         write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files
-        os.replace(tmp, path)
+        if directory:
+            old = None
+            if path.exists():
+                old = tempfile.mkdtemp(dir=path.parent, prefix=prefix, suffix=".old")
+                os.rmdir(old)
+                os.replace(path, old)
+            os.replace(tmp, path)
+            if old is not None:
+                shutil.rmtree(old)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files
+            os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
+        if os.path.isdir(tmp):
+            shutil.rmtree(tmp)
+        elif os.path.exists(tmp):
             os.unlink(tmp)
     return path

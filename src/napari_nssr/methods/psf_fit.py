@@ -78,12 +78,9 @@ def fit_slope_and_noise(
         ``(alpha, noise)``: noise is the std of white noise for the image scaled to std 0.25 (the
         convention of :class:`~napari_nssr.objectives.chain.ChainSettings`).
     """
-    plane = Layout.of(tuple(image.shape), rgb).representative_plane(image)
+    plane = Layout.of(tuple(image.shape), rgb).representative_plane(image, MAX_SIDE)
     if not np.isfinite(plane).all():
         raise ImageError("the image contains NaN or infinite values; replace them before super-resolving")
-    r0 = max(0, (plane.shape[0] - MAX_SIDE) // 2)
-    c0 = max(0, (plane.shape[1] - MAX_SIDE) // 2)
-    plane = plane[r0 : r0 + MAX_SIDE, c0 : c0 + MAX_SIDE]
     spread = float(plane.std())
     if spread <= 1e-9 * max(1.0, float(np.abs(plane).max())):
         return 2.0, 0.0

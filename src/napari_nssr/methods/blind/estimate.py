@@ -67,9 +67,10 @@ class BlurEstimate:
         return math.sqrt(max(values[1], 0.0)), math.sqrt(max(values[0], 0.0)), angle
 
 
-def representative_plane(image: Any, rgb: bool | None) -> np.ndarray:
-    """One 2D plane that stands for the image (the middle of any leading axes; RGB as channel mean)."""
-    return Layout.of(tuple(image.shape), rgb).representative_plane(image)
+def representative_plane(image: Any, rgb: bool | None, max_side: int | None = None) -> np.ndarray:
+    """One 2D plane that stands for the image (the middle of any leading axes; RGB as channel mean),
+    cropped around its centre to ``max_side`` when given."""
+    return Layout.of(tuple(image.shape), rgb).representative_plane(image, max_side)
 
 
 @dataclass
@@ -237,9 +238,7 @@ def estimate_blur(image: Any, rgb: bool | None = None) -> BlurEstimate:
     BlurEstimate
         In low-resolution pixels; a flat image gets no blur and the noise floor.
     """
-    plane = representative_plane(image, rgb)
-    r0, c0 = max(0, (plane.shape[0] - MAX_SIDE) // 2), max(0, (plane.shape[1] - MAX_SIDE) // 2)
-    plane = plane[r0 : r0 + MAX_SIDE, c0 : c0 + MAX_SIDE]
+    plane = representative_plane(image, rgb, MAX_SIDE)
     if min(plane.shape) < 16:
         raise ImageError(f"blind estimation needs at least 16x16 pixels, got {plane.shape}")
     if not np.isfinite(plane).all():

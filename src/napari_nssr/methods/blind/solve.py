@@ -43,7 +43,7 @@ from ...core.settings import setting, settings_to_dict
 from ...models.model import NSSRModel
 from ...objectives.chain import ChainSettings, ChainStatistics
 from ..base import MethodSettings
-from .estimate import BlurEstimate, estimate_blur, representative_plane
+from .estimate import MAX_SIDE, BlurEstimate, estimate_blur, representative_plane
 
 
 @dataclass(frozen=True)
@@ -220,10 +220,11 @@ def hedged_gallery(
 
 def wavelet_noise(image: Any, rgb: bool | None = None, floor: float = DEFAULT_SETTINGS.min_noise) -> float:
     """Noise std of ``image``'s representative plane, in the units of an image scaled to std 0.25
-    (as :class:`BlurEstimate` reports it), from the finest wavelet band (robust MAD estimate)."""
+    (as :class:`BlurEstimate` reports it), from the finest wavelet band (robust MAD estimate), on
+    the plane's centred crop at most :data:`~.estimate.MAX_SIDE` wide."""
     from skimage.restoration import estimate_sigma  # imports PyWavelets: only for tiny images
 
-    plane = representative_plane(image, rgb)
+    plane = representative_plane(image, rgb, MAX_SIDE)
     if not np.isfinite(plane).all():
         raise ImageError("the image contains NaN or infinite values; replace them before super-resolving")
     spread = float(plane.std())

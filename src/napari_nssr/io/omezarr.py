@@ -1,0 +1,186 @@
+"""OME-Zarr (NGFF) images through ome-zarr: level 0 read lazily, results written as a pyramid.
+
+Reading takes the multiscale image's full-resolution level as a dask array (nothing is read until
+computed), its axes, and the physical pixel size and origin of its coordinate transformations.
+Writing stores a result with its physical size divided and its origin moved onto the result's
+pixel-centre grid (``ImageMeta.scaled``), in chunks computed lazily, with downsampled levels so
+that viewers open it quickly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..core.errors import ImageError
+from .meta import ImageMeta
+
+ZARR_SUFFIXES = (".zarr",)
+# OME-Zarr axis names to tifffile's axis codes (``c`` holds channels or bands)
+AXIS_CODES = {"t": "T", "c": "C", "z": "Z", "y": "Y", "x": "X"}
+UNIT_NAMES = {"micrometer": "um", "nanometer": "nm", "millimeter": "mm", "centimeter": "cm", "meter": "m"}
+UNIT_WORDS = {v: k for k, v in UNIT_NAMES.items()} | {"µm": "micrometer", "metre": "meter"}
+CHUNK = 1024  # spatial chunk side of written results
+PYRAMID_MIN_SIDE = 512  # downsampled levels are added until the smallest is about this wide
+
+
+def is_ome_zarr(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` names a Zarr store (a folder ending in ``.zarr``)."""
+    return str(path).rstrip("/").lower().endswith(ZARR_SUFFIXES)
+
+
+def read_ome_zarr(path: str | Path) -> tuple[Any, ImageMeta]:
+    """The full-resolution level of an OME-Zarr image, lazily, with its metadata.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The ``.zarr`` folder (an image, or a plate/collection whose first image is taken).
+
+    Returns
+    -------
+    tuple of (dask.array.Array, ImageMeta)
+        The pixels (axes as the file orders them) and ``axes``, ``pixel_size``, ``unit``, ``origin``.
+
+    Raises
+    ------
+    ImageError
+        When the folder is not an OME-Zarr image (one line).
+    """
+    from ome_zarr.io import parse_url
+    from ome_zarr.reader import Reader
+
+    location = parse_url(str(path))
+    if location is None:
+        raise ImageError(f"could not read {path}: not a Zarr store")
+    nodes = [node for node in Reader(location)() if node.data]
+    if not nodes:
+        raise ImageError(f"could not read {path}: it holds no OME-Zarr image")
+    node = nodes[0]
+    data = node.data[0]
+    axes_meta = node.metadata.get("axes") or []
+    names = [a["name"] if isinstance(a, dict) else str(a) for a in axes_meta] or list("tczyx"[-data.ndim :])
+    axes = "".join(AXIS_CODES.get(n.lower(), "Q") for n in names)
+    pixel_size = origin = unit = None
+    transforms = (node.metadata.get("coordinateTransformations") or [[]])[0]
+    scale = next((t["scale"] for t in transforms if t.get("type") == "scale"), None)
+    translation = next((t["translation"] for t in transforms if t.get("type") == "translation"), None)
+    if scale is not None and len(scale) == data.ndim:
+        pixel_size = (float(scale[-2]), float(scale[-1]))
+        spatial_units = [a.get("unit") for a in axes_meta[-2:] if isinstance(a, dict)]
+        last = spatial_units[-1] if spatial_units else None
+        unit = UNIT_NAMES.get(last, last) if last else None
+        origin = (float(translation[-2]), float(translation[-1])) if translation else (0.0, 0.0)
+    return data, ImageMeta(axes=axes, pixel_size=pixel_size, unit=unit, origin=origin)
+
+
+def _ome_axes(axes: str, ndim: int) -> list[dict[str, str]]:
+    codes = {"T": ("t", "time"), "C": ("c", "channel"), "S": ("c", "channel"), "I": ("c", "channel")}
+    codes |= {"Z": ("z", "space"), "Y": ("y", "space"), "X": ("x", "space"), "Q": ("c", "channel")}
+    axes = axes if axes and len(axes) == ndim else "TCZYX"[-ndim:]
+    return [{"name": codes[a][0], "type": codes[a][1]} for a in axes]
+
+
+def write_ome_zarr(path: str, image: Any, meta: ImageMeta, progress: Callable[[int, int], None] | None = None) -> None:
+    """Write ``image`` (numpy or dask) as an OME-Zarr image with downsampled levels.
+
+    Parameters
+    ----------
+    path : str
+        The ``.zarr`` folder to create.
+    image : array-like
+        The pixels; colour samples last (``YXS``) are moved first, as OME-Zarr wants.
+    meta : ImageMeta
+        Axes, pixel size, unit and origin (already scaled for a result).
+    progress : callable, optional
+        Called with ``(chunks done, chunks)`` of the full-resolution level.
+    """
+    import dask.array as da
+    import zarr
+    from ome_zarr.writer import write_image
+
+    axes = meta.axes or ""
+    if axes.endswith("S") or (not axes and image.ndim == 3 and image.shape[-1] in (3, 4)):
+        image = da.moveaxis(da.asarray(image), -1, 0)
+        axes = "C" + (axes[:-1] if axes else "YX")
+    ome_axes = _ome_axes(axes, image.ndim)
+    names = [a["name"] for a in ome_axes]
+    if len(set(names)) != len(names):
+        raise ImageError(f"cannot write axes {axes!r} to OME-Zarr: two map to the same name")
+    chunks = tuple(1 for _ in range(image.ndim - 2)) + (CHUNK, CHUNK)
+    image = da.asarray(image).rechunk(chunks)
+    kwargs: dict[str, Any] = {}
+    if meta.pixel_size is not None:
+        kwargs["scale"] = {"y": meta.pixel_size[0], "x": meta.pixel_size[1]}
+        if meta.spacing and "z" in names:
+            kwargs["scale"]["z"] = meta.spacing
+        word = UNIT_WORDS.get(meta.unit or "", meta.unit)
+        if word in UNIT_NAMES:
+            kwargs["axes_units"] = {"y": word, "x": word}
+    group = zarr.open_group(path, mode="w")
+    # level 0 alone first, computed chunk by chunk straight to disk; each coarser level is then
+    # averaged from the one below as written (the result is never computed twice or held whole)
+    with _progress_callback(progress):
+        write_image(image, group, scale_factors=(), axes=ome_axes, storage_options={"chunks": chunks}, **kwargs)
+    level = da.from_zarr(group.store, component="s0")
+    paths = ["s0"]
+    while min(level.shape[-2:]) // 2 >= PYRAMID_MIN_SIDE:
+        coarse = da.coarsen(np.mean, level, {image.ndim - 2: 2, image.ndim - 1: 2}, trim_excess=True)
+        if np.dtype(image.dtype).kind in "ui":
+            coarse = da.round(coarse)
+        path_k = f"s{len(paths)}"
+        da.to_zarr(coarse.astype(image.dtype).rechunk(chunks), group.store, component=path_k, overwrite=True)
+        paths.append(path_k)
+        level = da.from_zarr(group.store, component=path_k)
+    _set_levels(group, paths, meta.origin if meta.pixel_size is not None else None, image.ndim)
+
+
+def _progress_callback(progress: Callable[[int, int], None] | None) -> Any:
+    """A dask local-scheduler callback reporting ``(tasks done, tasks)``, or a null context."""
+    from contextlib import nullcontext
+
+    if progress is None:
+        return nullcontext()
+    from dask.callbacks import Callback
+
+    report = progress
+
+    class _Progress(Callback):
+        def _start_state(self, dsk: Any, state: Any) -> None:
+            self.total = max(1, len(state["ready"]) + len(state["waiting"]))
+
+        def _posttask(self, key: Any, result: Any, dsk: Any, state: Any, worker_id: Any) -> None:
+            report(len(state["finished"]), self.total)
+
+    return _Progress()
+
+
+def _set_levels(group: Any, paths: list[str], origin: tuple[float, float] | None, ndim: int) -> None:
+    """List the levels in the multiscale metadata: level ``k`` has pixels ``2**k`` times level 0's,
+    whose centres sit ``(2**k - 1) / 2`` level-0 pixels further; all moved by ``origin``."""
+    attrs = group.attrs.asdict()
+    ome = attrs.get("ome", attrs)
+    multiscale = ome["multiscales"][0]
+    base = multiscale["datasets"][0]["coordinateTransformations"]
+    scale0 = next(t["scale"] for t in base if t.get("type") == "scale")
+    shift = list(origin) if origin is not None else [0.0, 0.0]
+    datasets = []
+    for k, path in enumerate(paths):
+        factor = [1.0] * (ndim - 2) + [2.0**k, 2.0**k]
+        scale = [s * f for s, f in zip(scale0, factor)]
+        translation = [0.0] * (ndim - 2) + [shift[i] + (2.0**k - 1) / 2 * scale0[ndim - 2 + i] for i in range(2)]
+        datasets.append(
+            {
+                "path": path,
+                "coordinateTransformations": [
+                    {"type": "scale", "scale": scale},
+                    {"type": "translation", "translation": translation},
+                ],
+            }
+        )
+    multiscale["datasets"] = datasets
+    group.attrs.update(attrs)

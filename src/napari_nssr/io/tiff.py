@@ -1,0 +1,330 @@
+"""TIFF pixels and metadata through tifffile (with imagecodecs: LZW, deflate, zstd, JPEG, ...).
+
+Reading keeps what a super-resolved copy must keep (:class:`~.meta.ImageMeta`):
+- every page: several same-shaped images become one stack; images of different shapes are refused
+  (napari-nssr never keeps the first and drops the rest);
+- its axes (ImageJ hyperstacks' ``TZCYX``, colour samples ``S``), so colour is not guessed;
+- its calibration: the pixel size from the resolution tags (and ImageJ's unit and z spacing);
+- an OME-TIFF's physical pixel size and the optics it records (objective NA, immersion, emission
+  wavelength), which the ``psf`` method offers as defaults.
+
+A large TIFF is read lazily: a dask array whose chunks are the file's own tiles or strips, each
+read when needed by any process (:class:`TiffSource` holds only the path, so it travels to
+``dask.distributed`` workers). Results are written whole, or, when lazy, as a tiled TIFF a strip
+of tile rows at a time.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..core.errors import ImageError
+from ..core.layout import looks_rgb
+from .meta import LENGTH_IN_UM, ImageMeta
+
+RESOLUTION_UNITS = {2: "inch", 3: "cm"}
+IMMERSION_INDEX = {"Oil": 1.515, "Water": 1.333, "WaterDipping": 1.333, "Glycerol": 1.47, "Air": 1.0}
+# lossless compressions a result keeps from its source (others, like JPEG, are not kept)
+KEPT_COMPRESSIONS = {5: "lzw", 8: "deflate", 32946: "deflate", 50000: "zstd", 32773: "packbits"}
+TILE = 256  # tile side of lazily written TIFFs
+
+
+def tiff_meta(tif: Any, axes: str) -> ImageMeta:
+    """The metadata of an open ``tifffile.TiffFile`` whose series has ``axes``."""
+    page = tif.pages.first if hasattr(tif.pages, "first") else tif.pages[0]
+    tags = page.tags
+    unit: str | None = None
+    pixel_size: tuple[float, float] | None = None
+    imagej = bool(tif.is_imagej)
+    ij = tif.imagej_metadata or {} if imagej else {}
+    if "XResolution" in tags and "YResolution" in tags:
+        (xn, xd), (yn, yd) = tags["XResolution"].value, tags["YResolution"].value
+        unit_code = tags["ResolutionUnit"].value if "ResolutionUnit" in tags else 2
+        unit = ij.get("unit") or RESOLUTION_UNITS.get(int(unit_code))
+        calibrated = unit is not None and xn > 0 and yn > 0 and not (xn == xd and yn == yd and not ij.get("unit"))
+        if calibrated:
+            pixel_size = (yd / yn, xd / xn)
+    spacing = ij.get("spacing")
+    nodata = None
+    if 42113 in tags:  # GDAL_NODATA, an ASCII number
+        try:
+            nodata = float(str(tags[42113].value).strip("\x00 "))
+        except ValueError:
+            nodata = None
+    meta = ImageMeta(
+        axes=axes,
+        pixel_size=pixel_size if pixel_size is not None else None,
+        unit=unit if pixel_size is not None else None,
+        imagej=imagej,
+        spacing=float(spacing) if spacing else None,
+        nodata=nodata,
+        compression=KEPT_COMPRESSIONS.get(int(page.compression)),
+    )
+    if tif.is_ome and tif.ome_metadata:
+        from dataclasses import replace
+
+        size, size_unit, optics = ome_physics(tif.ome_metadata)
+        meta = replace(meta, ome=True, optics=optics)
+        if size is not None:
+            meta = replace(meta, pixel_size=size, unit=size_unit)
+    return meta
+
+
+def ome_physics(xml: str) -> tuple[tuple[float, float] | None, str | None, dict[str, float]]:
+    """Physical pixel size ``(y, x)`` with its unit, and the optics, from OME-XML (first image)."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError:
+        return None, None, {}
+
+    def find(tag: str) -> Any:
+        return next((el for el in root.iter() if el.tag.rsplit("}", 1)[-1] == tag), None)
+
+    optics: dict[str, float] = {}
+    pixels, objective, settings, channel = find("Pixels"), find("Objective"), find("ObjectiveSettings"), find("Channel")
+    if objective is not None and objective.get("LensNA"):
+        optics["numerical_aperture"] = float(objective.get("LensNA"))
+    if settings is not None and settings.get("RefractiveIndex"):
+        optics["immersion_index"] = float(settings.get("RefractiveIndex"))
+    elif objective is not None and objective.get("Immersion") in IMMERSION_INDEX:
+        optics["immersion_index"] = IMMERSION_INDEX[objective.get("Immersion")]
+    if channel is not None and channel.get("EmissionWavelength"):
+        unit = channel.get("EmissionWavelengthUnit", "nm")
+        optics["wavelength_um"] = float(channel.get("EmissionWavelength")) * LENGTH_IN_UM.get(unit, 1e-3)
+    size = None
+    size_unit = None
+    if pixels is not None and pixels.get("PhysicalSizeX") and pixels.get("PhysicalSizeY"):
+        size_unit = pixels.get("PhysicalSizeXUnit", "µm")
+        size = (float(pixels.get("PhysicalSizeY")), float(pixels.get("PhysicalSizeX")))
+    return size, size_unit, optics
+
+
+def tiff_series(tif: Any, path: Path) -> tuple[tuple[int, ...], np.dtype, str, list[Any]]:
+    """The one image a TIFF holds: shape, dtype, axes and its series (several same-shaped series
+    stack along a new leading ``I`` axis; different shapes are refused)."""
+    series = list(tif.series)
+    if not series:
+        raise ImageError(f"could not read {path}: it holds no image")
+    shapes = {(tuple(s.shape), np.dtype(s.dtype)) for s in series}
+    if len(shapes) > 1:
+        listed = ", ".join(f"{'x'.join(map(str, s.shape))} {s.dtype}" for s in series)
+        raise ImageError(
+            f"{path} holds {len(series)} images of different shapes or types ({listed}); "
+            "split it into one file per shape"
+        )
+    first = series[0]
+    shape, axes = tuple(first.shape), str(first.axes)
+    if len(series) > 1:  # several same-shaped images (pages written one by one): one stack
+        shape, axes = (len(series), *shape), "I" + axes
+    return shape, np.dtype(first.dtype), axes, series
+
+
+def read_tiff_pixels(path: Path) -> np.ndarray:
+    """Every page of a TIFF, decoded, in its stored dtype and :func:`tiff_series`'s shape."""
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        shape, _, _, series = tiff_series(tif, path)
+        data = np.stack([s.asarray() for s in series]) if len(series) > 1 else series[0].asarray()
+        return np.asarray(data).reshape(shape)
+
+
+_OPEN_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=16)
+def _open_series(path: str, series: int, mtime: float) -> Any:
+    """An open zarr view of one series (cached per process: parsing a file's pages once)."""
+    import tifffile
+    import zarr
+
+    store = tifffile.imread(path, aszarr=True, series=series)
+    return zarr.open(store, mode="r")
+
+
+class TiffSource:
+    """A TIFF series as a read-only array: indexing reads only the tiles or strips it touches.
+
+    Only the path travels when pickled (to a ``dask.distributed`` worker); each process opens
+    the file once and keeps it open.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    series : int
+        Which series.
+    shape : tuple of int
+        The series' shape.
+    dtype : numpy.dtype
+        Its dtype.
+    chunks : tuple of int
+        The file's own chunking (tiles or strips), for dask.
+    """
+
+    def __init__(self, path: str, series: int, shape: tuple[int, ...], dtype: np.dtype, chunks: tuple[int, ...]):
+        self.path, self.series, self.shape, self.dtype, self.chunks = path, series, shape, np.dtype(dtype), chunks
+        self.ndim = len(shape)
+        self.mtime = os.stat(path).st_mtime
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        with _OPEN_LOCK:
+            array = _open_series(self.path, self.series, self.mtime)
+        return np.asarray(array[key])
+
+
+def read_tiff_lazy(path: Path, chunk_side: int = 1024) -> Any:
+    """A TIFF as a dask array read on demand (same shape as :func:`read_tiff_pixels`).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file.
+    chunk_side : int
+        Spatial chunk side (a multiple of the file's tiles where it has tiles).
+
+    Returns
+    -------
+    dask.array.Array
+    """
+    import dask.array as da
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        shape, dtype, axes, series = tiff_series(tif, path)
+        count = len(series)
+        series_shape = tuple(series[0].shape)
+    spatial = 3 if axes.endswith("S") else 2
+    chunks = tuple(
+        [1] * (len(series_shape) - spatial) + [chunk_side] * 2 + ([series_shape[-1]] if spatial == 3 else [])
+    )
+    chunks = tuple(min(c, n) for c, n in zip(chunks, series_shape))
+    parts = [
+        da.from_array(TiffSource(str(path), k, series_shape, dtype, chunks), chunks=chunks, asarray=False, lock=False)
+        for k in range(count)
+    ]
+    return da.stack(parts) if count > 1 else parts[0]
+
+
+def tiff_options(shape: tuple[int, ...], meta: ImageMeta, ome: bool) -> dict[str, Any]:
+    """tifffile ``imwrite`` options that carry ``meta`` (calibration, axes, OME sizes)."""
+    rgb = meta.rgb if meta.rgb is not None else (len(shape) == 3 and looks_rgb(shape))
+    options: dict[str, Any] = {"photometric": "rgb" if rgb else "minisblack"}
+    if meta.compression in ("lzw", "deflate", "zstd", "packbits"):
+        options["compression"] = {"deflate": "adobe_deflate"}.get(meta.compression, meta.compression)
+    if ome:  # OME-XML carries the physical size in its own unit
+        ome_meta: dict[str, Any] = {"axes": meta.axes or ("YXS" if rgb else None)}
+        if meta.pixel_size is not None:
+            unit = meta.unit if meta.unit in LENGTH_IN_UM else "µm"
+            ome_meta.update(
+                PhysicalSizeY=meta.pixel_size[0],
+                PhysicalSizeYUnit=unit,
+                PhysicalSizeX=meta.pixel_size[1],
+                PhysicalSizeXUnit=unit,
+            )
+        options.update(ome=True, metadata={k: v for k, v in ome_meta.items() if v is not None})
+        return options
+    if meta.pixel_size is not None:
+        options["resolution"] = (1.0 / meta.pixel_size[1], 1.0 / meta.pixel_size[0])
+    if meta.imagej and meta.axes:
+        ij: dict[str, Any] = {"axes": meta.axes.replace("I", "Z") if "Z" not in meta.axes else meta.axes}
+        if meta.unit:
+            ij["unit"] = meta.unit
+        if meta.spacing:
+            ij["spacing"] = meta.spacing
+        options.update(imagej=True, metadata=ij)
+        options.pop("compression", None)  # ImageJ reads uncompressed hyperstacks only
+        return options
+    if meta.pixel_size is not None:
+        code = {v: k for k, v in RESOLUTION_UNITS.items()}.get(meta.unit or "", 1)
+        options["resolutionunit"] = code
+    if meta.axes:
+        options["metadata"] = {"axes": meta.axes}
+    if meta.nodata is not None:
+        options["extratags"] = [(42113, 2, 0, f"{meta.nodata:g}", True)]
+    return options
+
+
+def _tiles(image: Any, strip_rows: int, progress: Callable[[int, int], None] | None) -> Iterator[np.ndarray]:
+    """The tiles of every plane of ``image`` in TIFF order, computing a strip of rows at a time."""
+    rgb_tail = image.shape[-1:] if image.ndim >= 3 and looks_rgb(image.shape) else ()
+    spatial = image.ndim - len(rgb_tail) - 2
+    rows, cols = image.shape[spatial], image.shape[spatial + 1]
+    leading = list(np.ndindex(*image.shape[:spatial])) or [()]
+    strip_rows = max(TILE, strip_rows // TILE * TILE)
+    total = len(leading) * -(-rows // strip_rows)
+    done = 0
+    for index in leading:
+        for start in range(0, rows, strip_rows):
+            strip = np.asarray(image[index + (slice(start, min(start + strip_rows, rows)),)])
+            done += 1
+            if progress:  # computed; tifffile takes its tiles next (and may not ask past the last)
+                progress(done, total)
+            for r in range(0, strip.shape[0], TILE):
+                for c in range(0, cols, TILE):
+                    tile = strip[r : r + TILE, c : c + TILE]
+                    if tile.shape[:2] != (TILE, TILE):  # edge tiles are padded to the full tile
+                        padded = np.zeros((TILE, TILE, *rgb_tail), strip.dtype)
+                        padded[: tile.shape[0], : tile.shape[1]] = tile
+                        tile = padded
+                    yield tile
+
+
+def write_tiff(
+    path: str,
+    image: Any,
+    meta: ImageMeta,
+    ome: bool,
+    lazy: bool,
+    progress: Callable[[int, int], None] | None = None,
+    strip_rows: int = 1024,
+) -> None:
+    """Write ``image`` as a TIFF with ``meta``; a lazy (dask) image as tiles, a strip at a time.
+
+    Parameters
+    ----------
+    path : str
+        The file to create.
+    image : array-like
+        numpy, or dask when ``lazy``.
+    meta : ImageMeta
+        What to record (already scaled for a result).
+    ome : bool
+        Write an OME-TIFF.
+    lazy : bool
+        Compute and write a strip of ``strip_rows`` at a time (memory stays bounded).
+    progress : callable, optional
+        Called with ``(strips done, strips)``.
+    strip_rows : int
+        Rows computed at a time (rounded to whole tiles).
+    """
+    import tifffile
+
+    options = tiff_options(tuple(image.shape), meta, ome)
+    size = int(np.prod(image.shape)) * np.dtype(image.dtype).itemsize
+    big = size > 2**32 - 2**25  # classic TIFF offsets are 32-bit
+    if not lazy:
+        tifffile.imwrite(path, np.asarray(image), bigtiff=big, **options)
+        if progress:
+            progress(1, 1)
+        return
+    if options.get("imagej"):
+        raise ImageError("ImageJ hyperstacks are not written tile by tile; write an .ome.tif or a .tif")
+    tifffile.imwrite(
+        path,
+        _tiles(image, strip_rows, progress),
+        shape=tuple(image.shape),
+        dtype=np.dtype(image.dtype),
+        tile=(TILE, TILE),
+        bigtiff=big,
+        **options,
+    )

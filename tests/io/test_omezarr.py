@@ -1,0 +1,48 @@
+"""OME-Zarr: results written with physical size, origin and a pyramid; read back lazily."""
+
+import dask.array as da
+import numpy as np
+import pytest
+
+from napari_nssr.core.errors import ImageError, OutputExistsError
+from napari_nssr.io import omezarr
+from napari_nssr.io.images import read_image_file, write_image
+from napari_nssr.io.meta import ImageMeta
+
+
+def test_round_trip_with_levels_size_and_origin(tmp_path, rng, monkeypatch):
+    monkeypatch.setattr(omezarr, "PYRAMID_MIN_SIDE", 100)
+    data = rng.integers(0, 60000, (2, 300, 260)).astype(np.uint16)
+    meta = ImageMeta(axes="ZYX", pixel_size=(0.5, 0.25), unit="um", origin=(10.0, 20.0))
+    write_image(tmp_path / "r.zarr", da.from_array(data, chunks=(1, 100, 100)), meta=meta)
+    back, info = read_image_file(tmp_path / "r.zarr", lazy=True)
+    assert isinstance(back, da.Array)
+    np.testing.assert_array_equal(back.compute(), data)
+    assert info.pixel_size == (0.5, 0.25) and info.unit == "um" and info.origin == (10.0, 20.0)
+    from ome_zarr.io import parse_url
+    from ome_zarr.reader import Reader
+
+    node = next(iter(Reader(parse_url(str(tmp_path / "r.zarr")))()))
+    assert [level.shape for level in node.data] == [(2, 300, 260), (2, 150, 130)]
+    level1 = node.metadata["coordinateTransformations"][1]
+    assert level1[0]["scale"] == pytest.approx([1.0, 1.0, 0.5])
+    assert level1[1]["translation"] == pytest.approx([0.0, 10.25, 20.125])  # 2x2 pixel centres
+
+
+def test_colour_moves_to_the_channel_axis_and_outputs_are_never_clobbered(tmp_path, rng):
+    rgb = rng.integers(0, 255, (30, 40, 3)).astype(np.uint8)
+    write_image(tmp_path / "c.zarr", rgb, meta=ImageMeta(axes="YXS"))
+    back, info = read_image_file(tmp_path / "c.zarr")
+    assert info.axes == "CYX" and back.shape == (3, 30, 40)
+    np.testing.assert_array_equal(np.moveaxis(back, 0, -1), rgb)
+    with pytest.raises(OutputExistsError):
+        write_image(tmp_path / "c.zarr", rgb)
+    write_image(tmp_path / "c.zarr", rgb[:10], overwrite=True)
+    assert read_image_file(tmp_path / "c.zarr")[0].shape == (3, 10, 40)
+    assert [p.name for p in tmp_path.iterdir()] == ["c.zarr"]  # nothing left beside it
+
+
+def test_a_folder_that_is_not_ome_zarr_is_one_line(tmp_path):
+    (tmp_path / "empty.zarr").mkdir()
+    with pytest.raises(ImageError, match="could not read"):
+        read_image_file(tmp_path / "empty.zarr")
