@@ -102,8 +102,8 @@ def test_apply_refuses_to_clobber_and_never_touches_inputs(png, tmp_path, capsys
     assert main(["apply", str(png), "-s", "2"]) == 0
     result = tmp_path / "photo_x2_nssr.png"
     before = result.read_bytes()
-    assert main(["apply", str(png), "-s", "2"]) == 2
-    assert "exists" in capsys.readouterr().err
+    assert main(["apply", str(png), "-s", "2"]) == 0  # complete: skipped, not rewritten
+    assert "is complete: skipped" in capsys.readouterr().out
     assert result.read_bytes() == before
     # an output that would land on another input is refused even with --overwrite
     original = png.read_bytes()
@@ -115,21 +115,23 @@ def test_apply_refuses_to_clobber_and_never_touches_inputs(png, tmp_path, capsys
 
 def test_apply_bad_inputs_give_one_line_errors(tmp_path, capsys):
     bad = write_image(tmp_path / "nan.tif", np.full((8, 8), np.nan, np.float32))
-    assert main(["apply", str(bad), "-s", "2"]) == 2
-    assert "NaN" in capsys.readouterr().err
+    assert main(["apply", str(bad), "-s", "2"]) == 1  # this file failed
+    err = capsys.readouterr().err
+    assert "NaN" in err and all(len(line) < 300 for line in err.splitlines())
     assert not (tmp_path / "nan_x2_nssr.tif").exists()
-    assert main(["apply", str(tmp_path / "missing.tif"), "-s", "2"]) == 2
-    assert main(["apply", str(bad), "-s", "0.5"]) == 2
+    assert main(["apply", str(tmp_path / "missing.tif"), "-s", "2"]) == 1
+    assert "not found" in capsys.readouterr().err
+    assert main(["apply", str(bad), "-s", "0.5"]) == 2  # the batch's settings: nothing runs
     assert main(["apply", str(bad), "-s", "2", "-m", str(bad)]) == 2
     (tmp_path / "junk.tif").write_bytes(b"junk")
-    assert main(["apply", str(tmp_path / "junk.tif"), "-s", "2"]) == 2
+    assert main(["apply", str(tmp_path / "junk.tif"), "-s", "2"]) == 1
     assert "could not read" in capsys.readouterr().err
 
 
 def test_apply_float_to_png_is_refused_before_writing(tmp_path, capsys):
     src = write_image(tmp_path / "f.tif", np.random.default_rng(0).random((8, 8)).astype(np.float32))
-    assert main(["apply", str(src), "-s", "2", "--format", "png"]) == 2
-    assert "PNG stores only" in capsys.readouterr().err
+    assert main(["apply", str(src), "-s", "2", "--format", "png"]) == 1
+    assert "PNG stores only" in capsys.readouterr().err and not (tmp_path / "f_x2_nssr.png").exists()
 
 
 def test_info(capsys):

@@ -1,44 +1,68 @@
-"""Super-resolving files in a batch: everything is checked before anything is computed.
+"""Super-resolving files in a batch: checked first, then each file computed lazily and written atomically.
 
-:func:`plan_batch` reads each input's header (shape, dtype, axes, calibration, georeference) and
-checks every input, scale, format and output: inputs given twice, scales given twice, unreadable
-or mixed-shape files, a format that cannot hold the result, outputs that are folders, that would
-overwrite an input or another output, or that exist, results too big for memory, and, for
-floating-point inputs, NaN or values too close to their type's limit. Only then does
-:func:`run_batch` compute: each input is read once, super-resolved at every scale, its results
-written (atomically, with its metadata scaled) and freed before the next input is read.
+:func:`expand_inputs` turns folders and glob patterns into files. :func:`plan_batch` then reads
+each input's header (shape, dtype, axes, calibration, georeference) and checks the batch as a
+whole before anything is computed: inputs or scales given twice, an output folder that is a file,
+outputs that would overwrite an input or each other stop it with one line. A problem of one
+file (unreadable, a format that cannot hold its result, an output in the way) fails that file
+only. An output that already exists complete (same shape and dtype) is skipped, so a batch that
+was stopped resumes where it was; ``overwrite`` replaces it instead.
+
+:func:`run_batch` computes each input as a dask array (read tile by tile, super-resolved chunk by
+chunk, written a strip at a time: memory stays bounded whatever the file's size), on the local
+threads or on a ``dask.distributed`` cluster when a client is active, and keeps going past a file
+that fails (NaN, a damaged tile), listing it in the :class:`BatchReport`. Each output is written
+under a temporary name and renamed when complete: nothing half-written is left after a crash,
+Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
 
+import glob
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
-from ..core.errors import ImageError, OutputExistsError, SettingsError
-from ..core.layout import check_scale, check_strength
+from ..core.errors import ImageError, NSSRError, OutputExistsError, SettingsError
+from ..core.layout import Layout, check_scale, check_strength
 from ..engine.api import super_resolve
-from ..engine.tiles import Plan, check_memory, plan, working_dtype
+from ..engine.tiles import Plan, plan
 from ..io.files import remove_stale_parts
-from ..io.images import OME_SUFFIXES, ImageHeader, check_writable, read_header, read_image_file, write_image
+from ..io.images import (
+    IMAGE_SUFFIXES,
+    OME_SUFFIXES,
+    ImageHeader,
+    check_writable,
+    read_header,
+    read_image_file,
+    write_image,
+)
 from ..methods.base import MethodSettings
+from ..methods.fixed_filter import FilterSettings
 from ..methods.known_psf import KnownPSFSettings
 from ..methods.psf import with_optics
+from ..models.bundled import load_model
 
 JPEG_LIKE = {".jpg", ".jpeg", ".bmp"}  # written as PNG: no second lossy step
 
 
+OUTPUT_MARK = "_nssr"  # results are named STEM_xSCALE_nssr.EXT; folders and globs skip them
+EDGE_FILL_FRACTION = 0.05  # a georeferenced scene whose border is this much exact zero has zero fill
+
+
 @dataclass(frozen=True)
 class Output:
-    """One result to write: its scale, the checked call and where it goes."""
+    """One result to write: its scale, the checked call, where it goes, and whether a complete
+    copy is already there (then it is skipped)."""
 
     scale: float
     checked: Plan
     path: Path
+    done: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,6 +76,31 @@ class BatchJob:
     method: MethodSettings | None = None
 
 
+@dataclass(frozen=True)
+class Failure:
+    """An input that could not be super-resolved, and why (one line)."""
+
+    source: Path
+    message: str
+
+
+@dataclass
+class BatchReport:
+    """What a batch did: files written, outputs skipped as already complete, inputs that failed."""
+
+    written: list[Path] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line, then one line per failed input."""
+        lines = [
+            f"{len(self.written)} written, {len(self.skipped)} already complete (skipped), {len(self.failed)} failed"
+        ]
+        lines += [f"  failed: {f.source}: {f.message}" for f in self.failed]
+        return "\n".join(lines)
+
+
 def output_path(src: Path, scale: float, out_dir: Path | None, fmt: str) -> Path:
     """Where the result of ``src`` at ``scale`` goes: ``STEM_xSCALE_nssr.EXT`` beside it or in ``out_dir``.
 
@@ -63,7 +112,7 @@ def output_path(src: Path, scale: float, out_dir: Path | None, fmt: str) -> Path
         The factor.
     out_dir : pathlib.Path or None
         The output folder (``None``: the input's folder).
-    fmt : {"same", "tif", "png"}
+    fmt : {"same", "tif", "ome.tif", "zarr", "png"}
         Output format; ``same`` keeps the input's, JPEG inputs become PNG.
 
     Returns
@@ -78,7 +127,52 @@ def output_path(src: Path, scale: float, out_dir: Path | None, fmt: str) -> Path
     if suffix in JPEG_LIKE:
         suffix = ".png"
     folder = out_dir if out_dir is not None else src.parent
-    return folder / f"{stem}_x{scale:g}_nssr{suffix}"
+    return folder / f"{stem}_x{scale:g}{OUTPUT_MARK}{suffix}"
+
+
+def _is_image(path: Path) -> bool:
+    is_zarr = path.suffix.lower() == ".zarr" and path.is_dir()
+    return (is_zarr or (path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES)) and not path.stem.lower().split(".")[
+        0
+    ].endswith(OUTPUT_MARK)
+
+
+def expand_inputs(inputs: Sequence[str | Path]) -> list[Path]:
+    """Files named, the image files in folders named, and the matches of glob patterns.
+
+    Parameters
+    ----------
+    inputs : sequence of path or pattern
+        Files, folders (their image files, not recursively) and patterns (``"scenes/*.tif"``,
+        ``"**/*.tif"``). Folders and patterns skip earlier results (``*_nssr.*``).
+
+    Returns
+    -------
+    list of pathlib.Path
+        In the order given (each folder's and pattern's matches sorted).
+
+    Raises
+    ------
+    SettingsError
+        For a pattern or folder that matches no image.
+    """
+    paths: list[Path] = []
+    for item in inputs:
+        text = str(item)
+        path = Path(text)
+        if path.is_dir() and path.suffix.lower() != ".zarr":
+            found = sorted(p for p in path.iterdir() if _is_image(p))
+            if not found:
+                raise SettingsError(f"the folder {path} holds no TIFF, OME-Zarr, PNG or JPEG images")
+            paths += found
+        elif any(ch in text for ch in "*?[") and not path.exists():
+            found = sorted(Path(p) for p in glob.glob(text, recursive=True) if _is_image(Path(p)))
+            if not found:
+                raise SettingsError(f"no images match {text}")
+            paths += found
+        else:
+            paths.append(path)
+    return paths
 
 
 def _duplicates(items: Sequence[Any]) -> list[Any]:
@@ -88,6 +182,16 @@ def _duplicates(items: Sequence[Any]) -> list[Any]:
             repeated.append(item)
         seen.add(item)
     return repeated
+
+
+def _complete(path: Path, checked: Plan, dtype: np.dtype) -> bool:
+    """Whether ``path`` already holds a result of the planned shape and dtype (written atomically,
+    a file under its final name is whole)."""
+    try:
+        header = read_header(path)
+    except (NSSRError, OSError):
+        return False
+    return header.shape == checked.shape and header.dtype == dtype
 
 
 def plan_batch(
@@ -101,25 +205,25 @@ def plan_batch(
     overwrite: bool = False,
     method: MethodSettings | None = None,
     keep: frozenset[str] = frozenset(),
-) -> list[BatchJob]:
+) -> tuple[list[BatchJob], list[Failure]]:
     """Check a whole batch before any work and list what it will write.
 
     Parameters
     ----------
     inputs : sequence of path
-        Image files.
+        Image files, folders and glob patterns (:func:`expand_inputs`).
     scales : sequence of float
         Factors; each input is written at each.
     out_dir : path, optional
         Folder for all results (default: beside each input).
-    fmt : {"same", "tif", "png"}
+    fmt : {"same", "tif", "ome.tif", "zarr", "png"}
         Output format.
     strength : float
         As for :func:`~napari_nssr.engine.api.super_resolve`.
     rgb : bool or None
         Whether the last axis is colour; ``None`` asks the file's axes, then guesses.
     overwrite : bool
-        Replace existing outputs (never an input).
+        Replace existing outputs (never an input); otherwise complete ones are skipped.
     method : MethodSettings, optional
         The method; the ``psf`` method takes each file's recorded optics as defaults.
     keep : frozenset of str
@@ -127,14 +231,15 @@ def plan_batch(
 
     Returns
     -------
-    list of BatchJob
+    tuple of (list of BatchJob, list of Failure)
+        The inputs to compute, and those that cannot be (the batch goes on without them).
 
     Raises
     ------
-    NSSRError or OSError
-        The first problem found, in one line, before anything is computed or written.
+    NSSRError
+        A problem of the batch as a whole, in one line, before anything is computed or written.
     """
-    paths = [Path(p) for p in inputs]
+    paths = expand_inputs(inputs)
     if not paths:
         raise SettingsError("no input images given")
     twice = _duplicates([p.resolve() for p in paths])
@@ -145,22 +250,17 @@ def plan_batch(
     if repeated:
         raise SettingsError(f"scale {repeated[0]:g} is given twice")
     check_strength(strength)
+    if isinstance(method, FilterSettings) and isinstance(method.model, str) and method.model != "chain":
+        load_model(method.model)  # a damaged model file is the batch's problem, not each input's
     folder = Path(out_dir) if out_dir is not None else None
     if folder is not None and folder.exists() and not folder.is_dir():
         raise ImageError(f"the output folder {folder} is a file")
     resolved_inputs = {p.resolve(): p for p in paths}
     targets: dict[Path, Path] = {}
-    jobs = []
+    jobs, failures = [], []
     for src in paths:
-        header = read_header(src)
-        layout_rgb = rgb if rgb is not None else header.meta.rgb
-        shaped = SimpleNamespace(shape=header.shape, dtype=header.dtype)
-        outputs = []
-        for scale in scales:
-            checked = plan(shaped, scale, strength, layout_rgb)
-            check_memory(checked, header.dtype)
+        for scale in scales:  # collisions are the batch's problem: checked for every input first
             dst = output_path(src, scale, folder, fmt)
-            check_writable(dst, header.dtype, checked.shape)
             key = dst.resolve()
             if key in resolved_inputs:
                 raise OutputExistsError(f"refusing to write {dst}: it is one of the inputs")
@@ -168,29 +268,46 @@ def plan_batch(
                 raise OutputExistsError(
                     f"{targets[key]} and {src} would both be written to {dst}; give them separate output folders"
                 )
-            if dst.is_dir():
-                raise ImageError(f"cannot write {dst}: it is a folder")
-            if dst.exists() and not overwrite:
-                raise OutputExistsError(f"{dst} exists; pass --overwrite to replace it")
             targets[key] = src
-            outputs.append(Output(float(scale), checked, dst))
-        own = None if method is None else with_file_optics(method, header, keep)
-        jobs.append(BatchJob(src, header, layout_rgb, tuple(outputs), own))
-    for job in jobs:
-        if job.header.dtype.kind == "f":  # only floating-point data can hold NaN: read it, check it, free it
-            data, _ = read_image_file(job.source)
-            _check_float_values(job.source, data)
-            del data
-    return jobs
+    for src in paths:
+        try:
+            jobs.append(_plan_job(src, scales, folder, fmt, strength, rgb, overwrite, method, keep))
+        except (NSSRError, OSError) as exc:
+            failures.append(Failure(src, str(exc)))
+    return jobs, failures
 
 
-def _check_float_values(source: Path, data: np.ndarray) -> None:
-    if not np.isfinite(data).all():
-        raise ImageError(f"{source} contains NaN or infinite values; replace them before super-resolving")
-    try:
-        working_dtype(data.dtype, data)
-    except ImageError as exc:
-        raise ImageError(f"{source}: {exc}") from None
+def _plan_job(
+    src: Path,
+    scales: Sequence[float],
+    folder: Path | None,
+    fmt: str,
+    strength: float,
+    rgb: bool | None,
+    overwrite: bool,
+    method: MethodSettings | None,
+    keep: frozenset[str],
+) -> BatchJob:
+    header = read_header(src)
+    layout_rgb = rgb if rgb is not None else header.meta.rgb
+    shaped = SimpleNamespace(shape=header.shape, dtype=header.dtype)
+    outputs = []
+    for scale in scales:
+        checked = plan(shaped, scale, strength, layout_rgb)
+        dst = output_path(src, scale, folder, fmt)
+        check_writable(dst, header.dtype, checked.shape, header.meta)
+        if dst.is_dir() and dst.suffix.lower() != ".zarr":
+            raise ImageError(f"cannot write {dst}: it is a folder")
+        done = False
+        if dst.exists() and not overwrite:
+            if not _complete(dst, checked, header.dtype):
+                raise OutputExistsError(
+                    f"{dst} exists and is not this run's result (shape or type); pass --overwrite to replace it"
+                )
+            done = True
+        outputs.append(Output(float(scale), checked, dst, done))
+    own = None if method is None else with_file_optics(method, header, keep)
+    return BatchJob(src, header, layout_rgb, tuple(outputs), own)
 
 
 def with_file_optics(method: MethodSettings, header: ImageHeader, keep: frozenset[str]) -> MethodSettings:
@@ -202,6 +319,68 @@ def with_file_optics(method: MethodSettings, header: ImageHeader, keep: frozense
     return method if psf == method.psf else replace(method, psf=psf)
 
 
+def edge_zero_fill(image: Any, rgb: bool | None) -> bool:
+    """Whether a scene has zero fill at its edges: at least :data:`EDGE_FILL_FRACTION` of its
+    representative plane's border pixels are exactly 0 (only the border is read).
+
+    Parameters
+    ----------
+    image : array-like
+        numpy or dask.
+    rgb : bool or None
+        Whether the last axis is colour.
+
+    Returns
+    -------
+    bool
+    """
+    layout = Layout.of(tuple(image.shape), rgb)
+    index = tuple(n // 2 for n in image.shape[: layout.spatial[0]])
+    plane = image[index]
+    if layout.rgb:
+        plane = plane[..., 0]
+    border = [plane[0, :], plane[-1, :], plane[:, 0], plane[:, -1]]
+    values = np.concatenate([np.asarray(b).ravel() for b in border])
+    return bool(np.mean(values == 0) >= EDGE_FILL_FRACTION)
+
+
+def choose_nodata(
+    option: str, image: Any, meta_nodata: float | None, georeferenced: bool, rgb: bool | None
+) -> float | None:
+    """The nodata value a file is computed with.
+
+    Parameters
+    ----------
+    option : str
+        ``"auto"`` (the file's nodata; else, for a georeferenced scene with zero fill at its
+        edges, 0), ``"none"``, or a number.
+    image : array-like
+        The file's pixels (only the border is read).
+    meta_nodata : float or None
+        The file's declared nodata.
+    georeferenced : bool
+        The file is a GeoTIFF.
+    rgb : bool or None
+        Whether the last axis is colour.
+
+    Returns
+    -------
+    float or None
+    """
+    if option == "none":
+        return None
+    if option != "auto":
+        try:
+            return float(option)
+        except ValueError:
+            raise SettingsError(f"--nodata takes auto, none or a number, got {option!r}") from None
+    if meta_nodata is not None:
+        return meta_nodata
+    if georeferenced and edge_zero_fill(image, rgb):
+        return 0.0
+    return None
+
+
 def run_batch(
     jobs: Sequence[BatchJob],
     method: MethodSettings,
@@ -209,9 +388,13 @@ def run_batch(
     strength: float = 1.0,
     device: str = "auto",
     overwrite: bool = False,
+    nodata: str = "auto",
+    tile_size: int = 1024,
     report: Callable[[str], None] | None = None,
-) -> int:
-    """Compute and write a planned batch: each input read once and freed once its results are written.
+    warn: Callable[[str], None] | None = None,
+    progress: Callable[[str], Callable[[int, int], None]] | None = None,
+) -> BatchReport:
+    """Compute and write a planned batch, keeping going past inputs that fail.
 
     Parameters
     ----------
@@ -219,37 +402,80 @@ def run_batch(
         From :func:`plan_batch`.
     method : MethodSettings
         The method and its settings.
-    strength, device
+    strength, device, tile_size
         As for :func:`~napari_nssr.engine.api.super_resolve`.
     overwrite : bool
         Replace existing outputs (as planned).
+    nodata : str
+        ``"auto"``, ``"none"`` or a number (:func:`choose_nodata`).
     report : callable, optional
-        Called with one line per written file.
+        Called with one line per event (a file written or skipped; optics or nodata taken from a
+        file).
+    warn : callable, optional
+        Called with one line per input that failed (default: ``report``).
+    progress : callable, optional
+        Called with an output's name; returns the callable that takes ``(parts done, parts)`` while
+        it is computed and written.
 
     Returns
     -------
-    int
-        The number of files written.
+    BatchReport
     """
+    import dask.array as da
+
+    say = report or (lambda line: None)
     for folder in {output.path.parent for job in jobs for output in job.outputs}:
         for stale in remove_stale_parts(folder):
-            if report:
-                report(f"removed {stale}, left by an interrupted run")
-    written = 0
+            say(f"removed {stale}, left by an interrupted run")
+    result = BatchReport()
     for job in jobs:
         settings = job.method or method
-        if report and settings is not method and isinstance(settings, KnownPSFSettings):
+        if settings is not method and isinstance(settings, KnownPSFSettings):
             psf = settings.psf
-            report(
+            say(
                 f"{job.source}: optics from the file: NA {psf.numerical_aperture:g}, "
                 f"emission {psf.wavelength_um:g} um, immersion {psf.immersion_index:g}, pixel {psf.pixel_um:g} um"
             )
-        image, meta = read_image_file(job.source)
+        pending = [output for output in job.outputs if not output.done]
         for output in job.outputs:
-            result = super_resolve(image, output.scale, settings, strength=strength, rgb=job.rgb, device=device)
-            write_image(output.path, result, overwrite=overwrite, meta=meta.scaled(output.checked.scale))
-            written += 1
-            if report:
-                report(f"{job.source} -> {output.path}  {tuple(image.shape)} -> {tuple(result.shape)}")
-        del image  # freed before the next input is read
-    return written
+            if output.done:
+                result.skipped.append(output.path)
+                say(f"{output.path} is complete: skipped")
+        if not pending:
+            continue
+        image = None
+        try:
+            image, meta = read_image_file(job.source, lazy=True)
+            if not isinstance(image, da.Array):
+                image = da.from_array(image, chunks=image.shape)
+            value = choose_nodata(nodata, image, meta.nodata, meta.geo is not None, job.rgb)
+            if value is not None and meta.nodata is None:
+                say(f"{job.source}: zero fill at the scene's edges kept as nodata (--nodata none keeps it as data)")
+            for output in pending:
+                sr = super_resolve(
+                    image,
+                    output.scale,
+                    settings,
+                    strength=strength,
+                    rgb=job.rgb,
+                    device=device,
+                    nodata=value,
+                    tile_size=tile_size,
+                )
+                out_meta = replace(meta.scaled(output.checked.scale), nodata=value)
+                write_image(
+                    output.path,
+                    sr,
+                    overwrite=overwrite,
+                    meta=out_meta,
+                    progress=progress(output.path.name) if progress else None,
+                )
+                result.written.append(output.path)
+                say(f"{job.source} -> {output.path}  {tuple(image.shape)} -> {tuple(sr.shape)}")
+        except (NSSRError, OSError) as exc:
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            result.failed.append(Failure(job.source, message))
+            (warn or say)(f"{job.source}: failed: {message}")
+        finally:
+            del image  # freed before the next input is read
+    return result

@@ -13,10 +13,11 @@ import argparse
 import json
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from .._version import __version__
 from ..core.errors import NSSRError, OutputExistsError, SettingsError
@@ -87,27 +88,89 @@ class MethodOptions:
 
 
 def _add_apply(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("apply", help="super-resolve image files (TIFF, PNG, JPEG)")
-    p.add_argument("images", nargs="+", help="input image files")
+    p = sub.add_parser(
+        "apply",
+        help="super-resolve image files, folders or glob patterns (TIFF, GeoTIFF, OME-TIFF, OME-Zarr, PNG, JPEG)",
+    )
+    p.add_argument("images", nargs="+", help="input files, folders (their images) or quoted glob patterns")
     p.add_argument(
         "-s", "--scale", type=float, action="append", required=True, help="scale factor (>= 1); repeat: -s 2 -s 4"
     )
     p.add_argument("--strength", type=float, default=1.0, help="0 = bicubic, 1 = the method's result (default 1)")
     p.add_argument("-o", "--out-dir", help="folder for results (default: next to each input)")
     p.add_argument(
-        "--format", choices=["same", "tif", "png"], default="same", help="output format (default: same as input)"
+        "--format",
+        choices=["same", "tif", "ome.tif", "zarr", "png"],
+        default="same",
+        help="output format (default: same as input; zarr writes OME-Zarr with a pyramid)",
     )
     p.add_argument("--rgb", choices=["auto", "yes", "no"], default="auto", help="treat a last axis of 3/4 as colour")
+    p.add_argument(
+        "--nodata",
+        default="auto",
+        help="value of pixels without data, kept out of the result: auto (the file's nodata; zero fill at a "
+        "GeoTIFF scene's edges), none, or a number",
+    )
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda or cuda:N")
+    p.add_argument("--tile-size", type=int, default=1024, help="output chunk side in pixels (memory, not results)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing dask.distributed scheduler")
+    where.add_argument("--workers", type=int, metavar="N", help="run on a local dask.distributed cluster of N workers")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs (never the inputs)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars (also off when not on a terminal)")
     p.set_defaults(method_options=MethodOptions(p))
+
+
+def _progress_bars(enabled: bool) -> Callable[[str], Callable[[int, int], None]] | None:
+    """A tqdm bar per output (on stderr, only on a terminal)."""
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    def bar_for(name: str) -> Callable[[int, int], None]:
+        bar = tqdm(desc=name, unit="part", leave=False, disable=None)
+
+        def update(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+            if done >= total:
+                bar.close()
+
+        return update
+
+    return bar_for
+
+
+def _cluster(args: argparse.Namespace) -> Any:
+    """A dask.distributed client for ``--scheduler`` or ``--workers`` (it becomes dask's default
+    scheduler), or a null context."""
+    from contextlib import ExitStack
+
+    stack = ExitStack()
+    if args.workers is not None and args.workers < 1:
+        raise SettingsError(f"--workers must be at least 1, got {args.workers}")
+    if args.scheduler or args.workers:
+        from distributed import Client, LocalCluster
+
+        if args.scheduler:
+            try:
+                stack.enter_context(Client(args.scheduler, timeout="10s"))
+            except (OSError, TimeoutError) as exc:
+                raise SettingsError(f"cannot reach the dask scheduler at {args.scheduler}: {exc}") from None
+        else:
+            cluster = stack.enter_context(
+                LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None)
+            )
+            stack.enter_context(Client(cluster))
+    return stack
 
 
 def _cmd_apply(args: argparse.Namespace) -> int:
     settings = args.method_options.settings(args)
     rgb = {"auto": None, "yes": True, "no": False}[args.rgb]
     psf_given = frozenset(d.split(".", 1)[1] for d in vars(args) if d.startswith("PSFSettings."))
-    jobs = plan_batch(
+    jobs, failures = plan_batch(
         args.images,
         args.scale,
         out_dir=args.out_dir,
@@ -118,8 +181,24 @@ def _cmd_apply(args: argparse.Namespace) -> int:
         method=settings,
         keep=psf_given,
     )
-    run_batch(jobs, settings, strength=args.strength, device=args.device, overwrite=args.overwrite, report=_say)
-    return 0
+    for failure in failures:
+        print(f"{failure.source}: failed: {failure.message}", file=sys.stderr, flush=True)
+    with _cluster(args):
+        done = run_batch(
+            jobs,
+            settings,
+            strength=args.strength,
+            device=args.device,
+            overwrite=args.overwrite,
+            nodata=args.nodata,
+            tile_size=args.tile_size,
+            report=_say,
+            warn=lambda line: print(line, file=sys.stderr, flush=True),
+            progress=_progress_bars(not args.no_progress),
+        )
+    done.failed[:0] = failures
+    _say(done.summary())
+    return 1 if done.failed else 0
 
 
 def _add_methods(sub: argparse._SubParsersAction) -> None:
@@ -348,8 +427,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit status: 0 on success, 2 on an error (one plain line on stderr), 3 when training did
-        not converge.
+        Exit status: 0 on success, 1 when some inputs of ``apply`` failed (listed in its summary),
+        2 on an error (one plain line on stderr), 3 when training did not converge, 130 when
+        interrupted (Ctrl-C, SIGTERM).
     """
     args = build_parser().parse_args(argv)
     previous = signal.signal(signal.SIGTERM, _interrupt)

@@ -130,14 +130,14 @@ def write_geotiff(
         "crs": CRS.from_user_input(geo.crs),
         "transform": Affine(*geo.transform),
         "nodata": nodata,
-        "tiled": True,
-        "blockxsize": BLOCK,
-        "blockysize": BLOCK,
+        "tiled": rows >= BLOCK and cols >= BLOCK,
         "compress": GDAL_COMPRESSION.get(compression or "deflate", "DEFLATE"),
         "BIGTIFF": "IF_SAFER",
     }
-    if colour:
-        profile["photometric"] = "RGB"
+    if profile["tiled"]:
+        profile.update(blockxsize=BLOCK, blockysize=BLOCK)
+    # GDAL would call 3 or 4 bytes a pixel RGB(A); bands that are not colour are said so
+    profile["photometric"] = "RGB" if colour else "MINISBLACK"
     strip_rows = max(BLOCK, strip_rows // BLOCK * BLOCK)
     strips = list(row_strips(rows, strip_rows))
     with rasterio.open(path, "w", **profile) as dst:

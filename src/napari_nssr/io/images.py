@@ -43,6 +43,7 @@ IMAGE_SUFFIXES = TIFF_SUFFIXES | PNG_SUFFIXES | READ_ONLY_SUFFIXES | {ZARR_SUFFI
 OME_SUFFIXES = (".ome.tif", ".ome.tiff")
 GEO_KEY_TAGS = (33550, 33922, 34264, 34735)  # pixel scale, tie points, transformation, geokeys
 LAZY_BYTES = 512 * 2**20  # TIFFs larger than this (decoded) are read lazily
+STREAM_BYTES = 64 * 2**20  # lazy results larger than this are written tile by tile (smaller: computed whole)
 
 
 @dataclass(frozen=True)
@@ -294,7 +295,8 @@ def write_image(
     meta = meta or ImageMeta()
     check_writable(path, image.dtype, tuple(image.shape), meta)
     suffix = path.suffix.lower()
-    lazy = _is_lazy(image)
+    nbytes = int(np.prod(image.shape)) * np.dtype(image.dtype).itemsize
+    lazy = _is_lazy(image) and nbytes > STREAM_BYTES
     ome = path.name.lower().endswith(OME_SUFFIXES)
 
     def write(tmp: str) -> None:

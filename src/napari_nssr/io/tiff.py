@@ -279,6 +279,17 @@ def _tiles(image: Any, strip_rows: int, progress: Callable[[int, int], None] | N
                     yield tile
 
 
+def _pages(image: Any, progress: Callable[[int, int], None] | None) -> Iterator[np.ndarray]:
+    """Every 2D page (or colour page) of ``image`` in TIFF order, computed one at a time."""
+    rgb_tail = 1 if image.ndim >= 3 and looks_rgb(image.shape) else 0
+    leading = list(np.ndindex(*image.shape[: image.ndim - 2 - rgb_tail])) or [()]
+    for k, index in enumerate(leading):
+        page = np.asarray(image[index])
+        if progress:
+            progress(k + 1, len(leading))
+        yield page
+
+
 def write_tiff(
     path: str,
     image: Any,
@@ -317,8 +328,14 @@ def write_tiff(
         if progress:
             progress(1, 1)
         return
-    if options.get("imagej"):
-        raise ImageError("ImageJ hyperstacks are not written tile by tile; write an .ome.tif or a .tif")
+    rgb_tail = 1 if image.ndim >= 3 and looks_rgb(image.shape) else 0
+    rows, cols = image.shape[image.ndim - 2 - rgb_tail], image.shape[image.ndim - 1 - rgb_tail]
+    # ImageJ reads contiguous pages only, and planes narrower than a tile have no tiles: a page at a time
+    if options.get("imagej") or rows < TILE or cols < TILE:
+        tifffile.imwrite(
+            path, _pages(image, progress), shape=tuple(image.shape), dtype=np.dtype(image.dtype), **options
+        )
+        return
     tifffile.imwrite(
         path,
         _tiles(image, strip_rows, progress),
