@@ -338,3 +338,53 @@ def test_a_result_too_big_for_memory_is_refused_in_words_for_the_gui(viewer, sr_
     assert sr_widget.run() is None
     status = sr_widget.task.status.value
     assert "'wide' x2" in status and "crop" in status and "lazy layer" in status
+
+
+def test_a_lazy_pyramid_layer_gives_a_lazy_pyramid_over_the_source_levels(viewer, sr_widget, finish, monkeypatch, rng):
+    from napari_nssr._widgets import _super_resolve
+
+    monkeypatch.setattr(_super_resolve, "PYRAMID_ABOVE", 32)
+    full = da.from_array(rng.random((40, 36)).astype(np.float32), chunks=20)
+    layer = viewer.add_image([full, full[::2, ::2]], multiscale=True, name="scene")
+    viewer.layers.selection.active = layer
+    sr_widget.method.value = "filter"
+    sr_widget.model.value = "default"
+    finish(sr_widget.task, sr_widget.run())
+    out = viewer.layers["scene x2 (NSSR)"]
+    # full resolution computed lazily from the source's level 0; coarser levels are the source's own
+    assert out.multiscale and [level.shape for level in out.data] == [(80, 72), (40, 36), (20, 18)]
+    assert isinstance(out.data[0], da.Array)
+    np.testing.assert_allclose(np.asarray(out.data[0]), super_resolve(np.asarray(full), 2, "default"), atol=1e-5)
+    np.testing.assert_allclose(out.scale, (0.5, 0.5))
+
+
+def test_a_geotiff_layer_keeps_its_nodata_and_saves_on_the_map(viewer, sr_widget, finish, tmp_path):
+    import rasterio
+    from rasterio.transform import from_origin
+
+    image = np.full((40, 50), 800, np.uint16)
+    image[:, :10] = 0  # zero fill declared as nodata
+    with rasterio.open(
+        tmp_path / "g.tif",
+        "w",
+        driver="GTiff",
+        height=40,
+        width=50,
+        count=1,
+        dtype="uint16",
+        crs="EPSG:32618",
+        transform=from_origin(500000, 4000000, 30, 30),
+        nodata=0,
+    ) as dst:
+        dst.write(image, 1)
+    (layer,) = viewer.open(tmp_path / "g.tif", plugin="napari-nssr")
+    viewer.layers.selection.active = layer
+    sr_widget.method.value = "filter"
+    sr_widget.model.value = "default"
+    finish(sr_widget.task, sr_widget.run())
+    out = viewer.layers["g x2 (NSSR)"]
+    assert (out.data[:, :20] == 0).all() and (out.data[:, 20:] > 700).all()  # no bleed, nodata stays
+    viewer.layers.selection.active = out
+    written = viewer.layers.save(str(tmp_path / "g_x2.tif"), selected=True, plugin="napari-nssr")
+    with rasterio.open(tmp_path / "g.tif") as a, rasterio.open(written[0]) as b:
+        assert b.bounds == a.bounds and b.res == (15.0, 15.0) and b.nodata == 0
