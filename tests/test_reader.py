@@ -68,3 +68,15 @@ def test_ome_zarr_opens_with_its_physical_size_and_origin(tmp_path):
     ((data, kwargs, _),) = reader(str(tmp_path / "a.zarr"))
     assert data.shape == (20, 30) and kwargs["scale"] == pytest.approx((0.5, 0.5))
     assert kwargs["translate"] == pytest.approx((3.0, 4.0))
+
+
+@needs_data
+def test_every_file_of_the_shared_data_opens_in_the_plugin():
+    files = sorted(p for p in SHARED.iterdir() if p.suffix.lower() in (".tif", ".tiff"))
+    assert len(files) >= 6
+    for path in files:
+        reader = get_reader(str(path))
+        assert reader is not None, path
+        ((data, kwargs, kind),) = reader(str(path))
+        assert kind == "image" and min(np.asarray(data).shape[-2:]) >= 3, path
+        assert kwargs["metadata"]["nssr_file"]["path"] == str(path)

@@ -49,3 +49,11 @@ def test_lazy_writes_are_tiled_keep_calibration_and_compression(tmp_path, rng):
         assert page.is_tiled and page.tilewidth == TILE and page.compression == 50000
         np.testing.assert_array_equal(tif.asarray(), data)
     assert seen[-1] == (2, 2)  # one 1024-row strip per plane
+
+
+def test_jpeg_compressed_tiffs_open(tmp_path, rng):
+    y, x = np.mgrid[:64, :80]
+    data = np.stack([2 * y, 3 * x, y + x], axis=-1).astype(np.uint8)  # smooth: what JPEG keeps well
+    tifffile.imwrite(tmp_path / "j.tif", data, compression="jpeg", photometric="rgb")
+    back = read_tiff_pixels(tmp_path / "j.tif")
+    assert back.shape == data.shape and np.abs(back.astype(int) - data).mean() < 3  # lossy, but the image
