@@ -190,3 +190,23 @@ def test_only_library_errors_become_one_line(monkeypatch, tif):
     monkeypatch.setattr(batch, "super_resolve", broken)
     with pytest.raises(TypeError, match="a bug"):
         main(["apply", str(tif), "-s", "2", "--overwrite"])
+
+
+def test_apply_writes_ome_zarr_and_reports_progress(tif, tmp_path, capsys):
+    from napari_nssr.apps.cli import _progress_bars
+    from napari_nssr.io.images import read_image_file
+
+    assert (
+        main(["apply", str(tif), "-s", "2", "--format", "zarr", "-o", str(tmp_path / "z"), "--method", "bicubic"]) == 0
+    )
+    (out,) = (tmp_path / "z").iterdir()
+    assert out.suffix == ".zarr"
+    data, _ = read_image_file(out, lazy=False)
+    source = read_image(tif)
+    assert data.shape[-2:] == (2 * source.shape[-2], 2 * source.shape[-1])
+    seen = []
+    update = _progress_bars(True)("x.tif")  # a tqdm bar (silent when stderr is not a terminal)
+    for done in (1, 2, 3):
+        update(done, 3)
+        seen.append(done)
+    assert seen == [1, 2, 3] and _progress_bars(False) is None

@@ -330,14 +330,17 @@ def test_the_model_widget_shows_the_model_super_resolve_used(viewer, sr_widget, 
     assert used in sr_widget.in_use.value and used in model_widget.in_use.value
 
 
-def test_a_result_too_big_for_memory_is_refused_in_words_for_the_gui(viewer, sr_widget, monkeypatch):
+def test_a_result_too_big_for_memory_stays_lazy(viewer, sr_widget, finish, monkeypatch, rng):
     from napari_nssr.engine import tiles
 
+    data = rng.random((40, 40)).astype(np.float32)
+    expected = super_resolve(data, 2)
     monkeypatch.setattr(tiles, "MAX_OUTPUT_BYTES", 1000)
-    viewer.layers.selection.active = viewer.add_image(np.zeros((40, 40), np.float32), name="wide")
-    assert sr_widget.run() is None
-    status = sr_widget.task.status.value
-    assert "'wide' x2" in status and "crop" in status and "lazy layer" in status
+    viewer.layers.selection.active = viewer.add_image(data, name="wide")
+    finish(sr_widget.task, sr_widget.run())
+    out = viewer.layers["wide x2 (NSSR)"]
+    assert isinstance(out.data, da.Array)  # computed where it is viewed, never whole
+    np.testing.assert_allclose(np.asarray(out.data), expected, atol=1e-5)
 
 
 def test_a_lazy_pyramid_layer_gives_a_lazy_pyramid_over_the_source_levels(viewer, sr_widget, finish, monkeypatch, rng):

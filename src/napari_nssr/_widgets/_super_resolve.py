@@ -111,6 +111,13 @@ def source_levels(layer: Any) -> list[Any]:
     return list(layer.data) if getattr(layer, "multiscale", False) else [layer.data]
 
 
+def lazy_view(data: np.ndarray, rgb: bool) -> Any:
+    """``data`` as a dask array chunked one plane (colour planes together) and 1024 pixels at a time."""
+    spatial = (data.ndim - 3, data.ndim - 2) if rgb else (data.ndim - 2, data.ndim - 1)
+    chunks = tuple(1 if a < spatial[0] else (1024 if a in spatial else -1) for a in range(data.ndim))
+    return da.from_array(data, chunks=chunks)
+
+
 def display_pyramid(data: Any, rgb: bool, source: list[Any] | None = None) -> Any:
     """``data`` as napari levels when a plane is wider than :data:`PYRAMID_ABOVE`; otherwise
     ``data`` itself.
@@ -423,17 +430,16 @@ class SuperResolveWidget(ScrollingDock):
             nodata = (layer.metadata.get(FILE_METADATA_KEY) or {}).get("nodata")
             for scale, strength in scales:
                 checked = plan(data, scale, strength, layer.rgb)
+                source = data
                 if not isinstance(data, da.Array):
                     try:
                         check_memory(checked, data.dtype)
-                    except ResourceError as exc:
-                        raise ResourceError(
-                            f"'{layer.name}' x{scale:g}: {str(exc).split(';')[0]}; super-resolve a crop, or open "
-                            "the image as a lazy layer (a dask array), whose output is computed as you view it"
-                        ) from None
+                    except ResourceError:
+                        # too big for memory: computed lazily, chunk by chunk, where it is viewed
+                        source = lazy_view(data, checked.layout.rgb)
                 kwargs = output_layer_kwargs(layer, checked.shape, scale, strength)
                 ref = None if reference is None or reference is layer else reference.data
-                jobs.append(Job(layer.name, data, layer, layer.rgb, scale, strength, kwargs, ref, nodata))
+                jobs.append(Job(layer.name, source, layer, layer.rgb, scale, strength, kwargs, ref, nodata))
         return jobs
 
     def run(self) -> Any:
