@@ -389,7 +389,7 @@ def run_batch(
     device: str = "auto",
     overwrite: bool = False,
     nodata: str = "auto",
-    tile_size: int = 1024,
+    tile_size: int = 2048,
     report: Callable[[str], None] | None = None,
     warn: Callable[[str], None] | None = None,
     progress: Callable[[str], Callable[[int, int], None]] | None = None,

@@ -24,7 +24,16 @@ from ..methods.base import Prepared, TileProcessor
 from ..methods.resolve import MethodSpec
 from . import cpu
 from . import nodata as nodata_fill
-from .tiles import _check_tile_size, _integer_bounds, method_view, plan, prepare, upsampled_block, working_dtype
+from .tiles import (
+    _check_tile_size,
+    _integer_bounds,
+    _round_into_range,
+    method_view,
+    plan,
+    prepare,
+    upsampled_block,
+    working_dtype,
+)
 
 
 def _axis_chunks(n: int, size: int) -> tuple[int, ...]:
@@ -79,7 +88,7 @@ def compute_region(
     if valid is not None and valid.all():
         valid = None
     known = block if valid is None else block[valid]
-    if not np.isfinite(known).all():
+    if out_dtype.kind == "f" and not np.isfinite(known).all():
         raise ImageError("the image contains NaN or infinite values; replace them before super-resolving")
     work = working_dtype(out_dtype, known)
     values = np.require(block.astype(work, copy=False), requirements=["C", "W"])
@@ -97,7 +106,7 @@ def compute_region(
         up = upsampled_block(tensor, plans, (rows, cols), processor.halo or 0, origin)
         tile = processor.to(dev, tensor.dtype)(up).cpu().numpy()
     if out_dtype.kind in "ui":
-        result = np.clip(np.rint(tile), *_integer_bounds(out_dtype, work)).astype(out_dtype)
+        result = _round_into_range(tile, _integer_bounds(out_dtype, work)).astype(out_dtype)
     else:
         result = tile.astype(out_dtype, copy=False)
     if valid is not None and nodata is not None:

@@ -192,6 +192,14 @@ def _integer_bounds(dtype: np.dtype, work: np.dtype) -> tuple[float, float]:
     return float(low), float(high)
 
 
+def _round_into_range(values: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    """Round to integers and clip to ``bounds``, in place when ``values`` is writable (a fresh tile)."""
+    if not values.flags.writeable:
+        values = values.copy()
+    np.rint(values, out=values)
+    return np.clip(values, *bounds, out=values)
+
+
 def check_memory(checked: Plan, dtype: Any) -> None:
     """Refuse, before any work, an in-memory result larger than :data:`MAX_OUTPUT_BYTES`."""
     out_bytes = math.prod(checked.shape) * np.dtype(dtype).itemsize
@@ -272,7 +280,7 @@ def run_tiles(
         if valid is not None and valid.all():
             valid = None
         values = source if valid is None else source[valid]
-        if not np.isfinite(values).all():
+        if dtype.kind == "f" and not np.isfinite(values).all():
             raise ImageError("the image contains NaN or infinite values; replace them before super-resolving")
         work = working_dtype(dtype, values)
         # a C-contiguous, writable copy when needed: flipped (negative strides) and read-only arrays work
@@ -290,7 +298,7 @@ def run_tiles(
             else:
                 tile = cpu.region(plane_np, (0, 0), (rows, cols), (out_rows, out_cols), *region, processor)
             if bounds is not None:
-                tile = np.clip(np.rint(tile), *bounds)
+                tile = _round_into_range(tile, bounds)
             if valid is not None and nodata is not None:
                 region_valid = nodata_fill.output_valid(valid, (0, 0), (rows, cols), (out_rows, out_cols), *region)
                 tile = nodata_fill.restore(tile.astype(dtype), region_valid, nodata)
