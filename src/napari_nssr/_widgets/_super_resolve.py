@@ -19,7 +19,7 @@ from ..core.layout import MAX_SCALE, MAX_STRENGTH
 from ..core.metrics import compare_to_reference
 from ..core.overlay import overlay_geometry
 from ..engine.api import super_resolve, upsample_bicubic
-from ..engine.tiles import check_memory, iter_super_resolve, method_view, plan, prepare
+from ..engine.tiles import check_memory, iter_prepare, iter_super_resolve, method_view, plan
 from ..methods.base import MethodSettings, get_method, method_for_settings
 from ..methods.psf import OPTICS_FIELDS
 from ..methods.resolve import DEFAULT_METHOD, method_menu
@@ -195,7 +195,16 @@ def run_jobs(jobs: list[Job], settings: MethodSettings, device: str) -> Generato
         label = f"{job.source} x{job.scale:g}"
         yield Step(i / n, f"{label}: preparing {method_for_settings(settings).name}")
         checked = plan(job.data, job.scale, job.strength, job.rgb)
-        prepared = prepare(method_view(job.data, checked, settings, job.nodata), checked, settings)
+        preparing = iter_prepare(method_view(job.data, checked, settings, job.nodata), checked, settings)
+        share = 0.0  # of this job's bar, what the preparation took (a method training on the image)
+        while True:
+            try:
+                step = next(preparing)
+            except StopIteration as done:
+                prepared = done.value
+                break
+            share = 0.5
+            yield Step((i + share * step.done / max(1, step.total)) / n, f"{label}: {step.text}")
         if isinstance(job.data, da.Array):  # stays lazy: computed chunk by chunk as napari draws it
             data = super_resolve(
                 job.data, job.scale, prepared, strength=job.strength, rgb=job.rgb, device=device, nodata=job.nodata
@@ -210,7 +219,7 @@ def run_jobs(jobs: list[Job], settings: MethodSettings, device: str) -> Generato
                 except StopIteration as done:
                     data = done.value
                     break
-                yield Step((i + p.done / p.total) / n, f"{label}: tile {p.done} of {p.total}")
+                yield Step((i + share + (1 - share) * p.done / p.total) / n, f"{label}: tile {p.done} of {p.total}")
         job.layer_kwargs["metadata"][METADATA_KEY] = {
             **prepared.describe(),
             "scale": job.scale,

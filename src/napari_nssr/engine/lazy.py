@@ -98,7 +98,9 @@ def compute_region(
         )
         values = nodata_fill.fill(values, valid, radius)
     dev = torch.device(device)
-    if dev.type == "cpu":
+    if processor.from_source:  # a whole plane (halo None): the processor upsamples itself
+        tile = processor.process_source(values, out_shape)
+    elif dev.type == "cpu":
         tile = cpu.region(values, origin, in_shape, out_shape, rows, cols, processor)
     else:
         plans = (AxisPlan.bicubic(in_shape[0], out_shape[0]), AxisPlan.bicubic(in_shape[1], out_shape[1]))

@@ -28,9 +28,9 @@ from ..core.devices import resolve_device
 from ..core.errors import Cancelled, ImageError, ResourceError, SettingsError
 from ..core.layout import Layout, check_image, check_scale, check_strength, output_shape
 from ..core.resample import AxisPlan, resample_axis
-from ..methods.base import Identity, Prepared, TileProcessor
+from ..methods.base import Identity, Prepared, PrepareProgress, TileProcessor
 from ..methods.bicubic import BicubicSettings
-from ..methods.resolve import MethodSpec, prepare_method
+from ..methods.resolve import MethodSpec, iter_prepare_method
 from . import cpu
 from . import nodata as nodata_fill
 
@@ -90,11 +90,23 @@ def plan(image: Any, scale: Any, strength: float = 1.0, rgb: bool | None = None)
 
 def prepare(image: Any, checked: Plan, method: MethodSpec | Prepared) -> Prepared:
     """The prepared method for a checked call (plain bicubic at strength 0, without preparing)."""
+    steps = iter_prepare(image, checked, method)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def iter_prepare(
+    image: Any, checked: Plan, method: MethodSpec | Prepared
+) -> Generator[PrepareProgress, None, Prepared]:
+    """:func:`prepare` as a generator of the method's progress (a method training on the image)."""
     if isinstance(method, Prepared):
         return method
     if checked.strength == 0:
         return Prepared("bicubic", BicubicSettings(), Identity())
-    return prepare_method(image, checked.scale, method, checked.layout.rgb)
+    return (yield from iter_prepare_method(image, checked.scale, method, checked.layout.rgb))
 
 
 def method_view(image: Any, checked: Plan, method: MethodSpec | Prepared, nodata: float | None) -> Any:
@@ -289,11 +301,13 @@ def run_tiles(
             plane_np = nodata_fill.fill(plane_np, valid, radius)
         bounds = _integer_bounds(dtype, work) if dtype.kind in "ui" else None
         out_plane = result[index]
-        if backend == "torch":
+        if backend == "torch" and not processor.from_source:
             plane = torch.from_numpy(plane_np).to(device)
             tile_processor = processor.to(device, plane.dtype)
         for region in regions:
-            if backend == "torch":
+            if processor.from_source:  # whole planes (halo None): the processor upsamples itself
+                tile = processor.process_source(plane_np, (out_rows, out_cols))
+            elif backend == "torch":
                 tile = tile_processor(upsampled_block(plane, plans, region, halo)).cpu().numpy()
             else:
                 tile = cpu.region(plane_np, (0, 0), (rows, cols), (out_rows, out_cols), *region, processor)
@@ -348,6 +362,13 @@ def iter_super_resolve(
     dev = resolve_device(device)
     if not isinstance(method, Prepared) and checked.strength > 0:
         yield InferenceProgress(0, 1, "preparing the method")
-    prepared = prepare(method_view(image, checked, method, nodata), checked, method)
+    steps = iter_prepare(method_view(image, checked, method, nodata), checked, method)
+    while True:
+        try:
+            step = next(steps)
+        except StopIteration as done:
+            prepared = done.value
+            break
+        yield InferenceProgress(step.done, step.total, step.text)
     processor = prepared.processor.blended(checked.strength)
     return (yield from run_tiles(image, checked, processor, tile_size, dev, nodata=nodata))

@@ -9,7 +9,13 @@ processor's halo around it, by pixel-centre bicubic interpolation, hands that bl
 processor, and writes what comes back: torch tensors on CUDA (:meth:`TileProcessor.__call__`,
 which drops the halo), numpy arrays with OpenCV on the CPU (:meth:`TileProcessor.process_same`,
 which mirrors at the block's borders and keeps its shape). A processor whose ``halo`` is ``None``
-sees whole planes.
+sees whole planes. A processor with ``from_source`` set (an image-specific network that makes
+its own upsampling, as ZSSR does) is given each whole low-resolution plane instead
+(:meth:`TileProcessor.process_source`).
+
+A method whose preparation is long (training on the image) overrides :meth:`Method.iter_prepare`,
+a generator that yields :class:`PrepareProgress` and returns the :class:`Prepared`; closing it
+stops the work.
 
 Methods register themselves with :func:`register_method`; names are unique.
 """
@@ -17,7 +23,7 @@ Methods register themselves with :func:`register_method`; names are unique.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
@@ -43,6 +49,8 @@ class TileProcessor(ABC):
 
     #: Output pixels of context needed on each side of a tile; ``None``: whole planes only.
     halo: int | None = 0
+    #: Takes whole low-resolution planes (:meth:`process_source`) instead of upsampled blocks.
+    from_source: bool = False
 
     @abstractmethod
     def __call__(self, block: torch.Tensor) -> torch.Tensor:
@@ -78,6 +86,24 @@ class TileProcessor(ABC):
     def blended(self, strength: float) -> TileProcessor:
         """Bicubic (``strength`` 0) to this processor (1) and beyond: ``up + s * (processed - up)``."""
         return strength_blend(self, strength)
+
+    def process_source(self, plane: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
+        """The super-resolved plane from the whole low-resolution ``plane`` (processors with
+        :attr:`from_source` only).
+
+        Parameters
+        ----------
+        plane : numpy.ndarray
+            2D float32 or float64 input values.
+        out_shape : tuple of int
+            The output ``(rows, cols)``.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``out_shape``, the plane's dtype.
+        """
+        raise NotImplementedError(f"{type(self).__name__} works on upsampled blocks, not on source planes")
 
 
 class Identity(TileProcessor):
@@ -152,6 +178,15 @@ class PlaneFunction(TileProcessor):
 class _Blend(TileProcessor):
     def __init__(self, inner: TileProcessor, strength: float) -> None:
         self.inner, self.strength, self.halo = inner, strength, inner.halo
+        self.from_source = inner.from_source
+
+    def process_source(self, plane: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
+        from ..core.resample import bicubic_plane
+
+        scale = (out_shape[0] / plane.shape[0], out_shape[1] / plane.shape[1])
+        up = bicubic_plane(plane, scale).astype(plane.dtype)
+        processed = self.inner.process_source(plane, out_shape)
+        return up + plane.dtype.type(self.strength) * (processed - up)
 
     def __call__(self, block: torch.Tensor) -> torch.Tensor:
         r = self.halo or 0
@@ -169,6 +204,15 @@ class _Blend(TileProcessor):
 def strength_blend(processor: TileProcessor, strength: float) -> TileProcessor:
     """``processor`` blended with plain bicubic by ``strength`` (1 leaves it as it is)."""
     return processor if strength == 1 else _Blend(processor, strength)
+
+
+@dataclass(frozen=True)
+class PrepareProgress:
+    """Progress of a long preparation: ``done`` of ``total`` steps, and what is being done."""
+
+    done: int
+    total: int
+    text: str
 
 
 @dataclass(frozen=True)
@@ -232,6 +276,26 @@ class Method(ABC):
         -------
         Prepared
         """
+
+    def iter_prepare(
+        self, image: Any, scale: tuple[float, float], layout: Layout, settings: Any
+    ) -> Generator[PrepareProgress, None, Prepared]:
+        """:meth:`prepare` as a generator of :class:`PrepareProgress` (for GUIs and progress bars).
+
+        Methods whose preparation takes long override it (and make :meth:`prepare` exhaust it);
+        the default yields nothing.
+
+        Parameters
+        ----------
+        image, scale, layout, settings
+            As for :meth:`prepare`.
+
+        Returns
+        -------
+        Prepared
+        """
+        return self.prepare(image, scale, layout, settings)
+        yield  # pragma: no cover - makes this a generator
 
 
 M = TypeVar("M", bound=type[Method])

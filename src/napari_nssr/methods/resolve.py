@@ -20,13 +20,14 @@ the blind method, :class:`PSFSettings` or a PSF file the ``psf`` method with tha
 from __future__ import annotations
 
 import os
+from collections.abc import Generator
 from typing import Any, Union
 
 from ..core.errors import SettingsError
 from ..core.layout import Layout, check_scale
 from ..models.model import NSSRModel
 from . import bicubic, deconvolution, fixed_filter, known_psf
-from .base import Method, MethodSettings, Prepared, get_method, method_for_settings, method_names
+from .base import Method, MethodSettings, Prepared, PrepareProgress, get_method, method_for_settings, method_names
 from .blind import method as blind_method
 from .known_psf import KnownPSFSettings
 from .psf import PSFSettings
@@ -127,9 +128,32 @@ def prepare_method(image: Any, scale: Any, spec: MethodSpec = None, rgb: bool | 
     Prepared
         The tile processor and the record of what the method did.
     """
+    steps = iter_prepare_method(image, scale, spec, rgb)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def iter_prepare_method(
+    image: Any, scale: Any, spec: MethodSpec = None, rgb: bool | None = None
+) -> Generator[PrepareProgress, None, Prepared]:
+    """:func:`prepare_method` as a generator of the method's :class:`PrepareProgress` (a method
+    that trains on the image reports its iterations); closing it stops the work.
+
+    Parameters
+    ----------
+    image, scale, spec, rgb
+        As for :func:`prepare_method`.
+
+    Returns
+    -------
+    Prepared
+    """
     method, settings = resolve_method(spec)
     layout = Layout.of(tuple(int(n) for n in image.shape), rgb)
-    return method.prepare(image, check_scale(scale), layout, settings)
+    return (yield from method.iter_prepare(image, check_scale(scale), layout, settings))
 
 
 def method_menu() -> list[str]:
