@@ -33,6 +33,7 @@ from .methods.fixed_filter import FilterSettings
 from .methods.known_psf import KnownPSFSettings
 from .methods.psf import PSFSettings, make_psf
 from .methods.resolve import DEFAULT_METHOD, method_menu, prepare_method, resolve_method
+from .methods.zssr import ZSSRSettings
 from .models.bundled import bundled_models, load_model, model_for_scale
 from .models.files import save_model
 from .models.model import NSSRModel
@@ -75,6 +76,7 @@ __all__ = [
     "KnownPSFSettings",
     "WienerSettings",
     "RichardsonLucySettings",
+    "ZSSRSettings",
     "PSFSettings",
     "make_psf",
     "BlurEstimate",

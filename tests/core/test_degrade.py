@@ -50,3 +50,14 @@ def test_sampling_kernel_moves_the_mass_by_half_the_scale_minus_one():
     y, x = np.mgrid[:n, :n] - n // 2
     assert (k * x).sum() == pytest.approx(-0.5, abs=1e-3) and (k * y).sum() == pytest.approx(-0.5, abs=1e-3)
     assert k.sum() == pytest.approx(1.0)
+
+
+def test_downscaling_antialiases_with_the_stretched_cubic():
+    from napari_nssr.core.degrade import cubic_antialias_kernel, downscale
+
+    k = cubic_antialias_kernel(2)
+    assert k.shape == (9, 9) and np.isclose(k.sum(), 1) and k[4, 4] == k.max()
+    stripes = np.tile([0.0, 1.0], (40, 20))  # the finest pattern: it must average out, not alias
+    small = downscale(stripes, (20, 20))
+    assert small.shape == (20, 20) and np.abs(small[2:-2, 2:-2] - 0.5).max() < 0.01  # (mirrored edges aside)
+    assert np.allclose(downscale(np.full((12, 18), 2.0), (6, 9)), 2.0)

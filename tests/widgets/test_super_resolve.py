@@ -186,7 +186,7 @@ def test_blind_mode_records_its_estimate(viewer, sr_widget, qtbot, finish):
 def test_each_method_has_its_settings_form_and_runs(viewer, sr_widget, finish, rng):
     layer = viewer.add_image(rng.random((16, 18)).astype(np.float32), name="img")
     viewer.layers.selection.active = layer
-    assert set(sr_widget.forms) == {"blind", "psf", "filter", "bicubic", "wiener", "richardson-lucy"}
+    assert set(sr_widget.forms) == {"blind", "psf", "filter", "bicubic", "wiener", "richardson-lucy", "zssr"}
     sr_widget.method.value = "wiener"
     assert not sr_widget.forms["wiener"].native.isHidden() and sr_widget.forms["blind"].native.isHidden()
     sr_widget.forms["wiener"].fields["balance"].value = 0.3
@@ -391,3 +391,25 @@ def test_a_geotiff_layer_keeps_its_nodata_and_saves_on_the_map(viewer, sr_widget
     written = viewer.layers.save(str(tmp_path / "g_x2.tif"), selected=True, plugin="napari-nssr")
     with rasterio.open(tmp_path / "g.tif") as a, rasterio.open(written[0]) as b:
         assert b.bounds == a.bounds and b.res == (15.0, 15.0) and b.nodata == 0
+
+
+def test_zssr_trains_in_the_worker_with_progress(viewer, sr_widget, finish, rng):
+    layer = viewer.add_image(rng.random((16, 18)).astype(np.float32), name="img")
+    viewer.layers.selection.active = layer
+    sr_widget.method.value = "zssr"
+    form = sr_widget.forms["zssr"]
+    assert "depth" not in form.fields  # the paper's architecture: an advanced setting, CLI only
+    form.fields["iterations"].value = 30
+    form.fields["crop"].value = 16
+    finish(sr_widget.task, sr_widget.run())
+    out = viewer.layers["img x2 (NSSR)"]
+    assert out.data.shape == (32, 36) and out.metadata["nssr"]["method"] == "zssr"
+    assert out.metadata["nssr"]["steps"][0]["iterations"] == 30
+    # the worker's body reports the training, iteration by iteration, before the tiles
+    from napari_nssr._widgets._super_resolve import Step, run_jobs
+
+    steps = [item for item in run_jobs(sr_widget.plan(), sr_widget.method_settings(), "cpu") if isinstance(item, Step)]
+    texts = [step.text for step in steps]
+    assert any("ZSSR x2: iteration 30 of at most 30" in text for text in texts), texts
+    fractions = [step.fraction for step in steps]
+    assert fractions == sorted(fractions)  # the bar only moves forward

@@ -30,7 +30,7 @@ import numpy as np
 from ..core.errors import ImageError, NSSRError, OutputExistsError, SettingsError
 from ..core.layout import Layout, check_scale, check_strength
 from ..engine.api import super_resolve
-from ..engine.tiles import Plan, plan
+from ..engine.tiles import Plan, iter_prepare, method_view, plan
 from ..io.files import remove_stale_parts
 from ..io.images import (
     IMAGE_SUFFIXES,
@@ -452,10 +452,25 @@ def run_batch(
             if value is not None and meta.nodata is None:
                 say(f"{job.source}: zero fill at the scene's edges kept as nodata (--nodata none keeps it as data)")
             for output in pending:
+                # prepared here (not inside super_resolve) so that a method training on the image
+                # (ZSSR) shows its progress bar
+                checked = plan(image, output.scale, strength, job.rgb)
+                preparing = iter_prepare(method_view(image, checked, settings, value), checked, settings)
+                report_training = None
+                while True:
+                    try:
+                        step = next(preparing)
+                    except StopIteration as done:
+                        prepared = done.value
+                        break
+                    if progress and report_training is None:  # a bar only for methods that report
+                        report_training = progress(f"{output.path.name}: training")
+                    if report_training:
+                        report_training(step.done, step.total)
                 sr = super_resolve(
                     image,
                     output.scale,
-                    settings,
+                    prepared,
                     strength=strength,
                     rgb=job.rgb,
                     device=device,

@@ -97,3 +97,35 @@ def bicubic_plane(plane: np.ndarray, scale: float | tuple[float, float]) -> np.n
     x = torch.from_numpy(np.ascontiguousarray(plane, dtype=np.float32))
     up = resample_axis(resample_axis(x, row_plan.index, row_plan.weight, 0), col_plan.index, col_plan.weight, 1)
     return up.numpy()
+
+
+def resample_plane(plane: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
+    """Pixel-centre cubic interpolation of a 2D plane to ``out_shape`` (larger or smaller), in numpy.
+
+    Output pixel ``i`` takes the value at input coordinate ``(i + 0.5) * n_in / n_out - 0.5``
+    (edge pixels repeated), with the engine's 4-tap table; no anti-aliasing (blur first to
+    shrink).
+
+    Parameters
+    ----------
+    plane : numpy.ndarray
+        2D float array.
+    out_shape : tuple of int
+        ``(rows, cols)`` of the result.
+
+    Returns
+    -------
+    numpy.ndarray
+        In the plane's dtype.
+    """
+    out = plane
+    for axis, n_out in enumerate(out_shape):
+        axis_plan = AxisPlan.bicubic(out.shape[axis], int(n_out))
+        weight = axis_plan.weight.astype(plane.dtype)
+        shape = [1, 1]
+        shape[axis] = int(n_out)
+        result = np.take(out, axis_plan.index[:, 0], axis=axis) * weight[:, 0].reshape(shape)
+        for t in range(1, 4):
+            result += np.take(out, axis_plan.index[:, t], axis=axis) * weight[:, t].reshape(shape)
+        out = result
+    return out

@@ -33,6 +33,7 @@ import torch
 from ..core.errors import SettingsError
 from ..core.filters import blend_with_identity, convolve, project_sum_to_one
 from ..core.layout import Layout
+from ..core.resample import bicubic_plane
 from ..core.settings import Settings, settings_to_dict
 from ..models.model import NSSRModel
 
@@ -181,8 +182,6 @@ class _Blend(TileProcessor):
         self.from_source = inner.from_source
 
     def process_source(self, plane: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
-        from ..core.resample import bicubic_plane
-
         scale = (out_shape[0] / plane.shape[0], out_shape[1] / plane.shape[1])
         up = bicubic_plane(plane, scale).astype(plane.dtype)
         processed = self.inner.process_source(plane, out_shape)

@@ -26,7 +26,7 @@ from typing import Any, Union
 from ..core.errors import SettingsError
 from ..core.layout import Layout, check_scale
 from ..models.model import NSSRModel
-from . import bicubic, deconvolution, fixed_filter, known_psf
+from . import bicubic, deconvolution, fixed_filter, known_psf, zssr
 from .base import Method, MethodSettings, Prepared, PrepareProgress, get_method, method_for_settings, method_names
 from .blind import method as blind_method
 from .known_psf import KnownPSFSettings
@@ -40,6 +40,7 @@ BUILT_IN = (
     bicubic.Bicubic,
     deconvolution.Wiener,
     deconvolution.RichardsonLucy,
+    zssr.ZSSR,
 )
 
 DEFAULT_METHOD = "blind"
