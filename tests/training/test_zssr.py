@@ -80,5 +80,5 @@ def test_progress_counts_iterations_over_all_steps(rng):
         except StopIteration as done:
             trained = done.value
             break
-    assert [s.factor for s in trained] == [2.0, 2.0]  # x4 as x2 twice
+    assert [s.factor for s in trained] == [2.0, 4.0]  # x2 first, its result a father of the x4 step
     assert reports[-1].done == reports[-1].total == 40 and "ZSSR x4" in reports[-1].text

@@ -13,10 +13,12 @@ The learning rate follows the paper's code: every ``check_every`` iterations (an
 when the fall is smaller than ``slope_ratio`` times its noise, the rate is divided by 10, and
 training stops once it is below ``min_learning_rate`` (or after ``iterations``).
 
-Large factors are reached gradually: x4 is x2, then x2 again from that result, whose output joins
-the fathers. At test time each step takes the median of the network's outputs over the geometric
-self-ensemble and corrects it by back-projection (the result, shrunk with the kernel, must give
-back its input).
+Large factors are reached gradually, as the paper's code does without a "base change": for x4, a
+network is first trained for x2, its result on the image joins the fathers, and the x4 network is
+then trained on both (every step's pairs are shrunk by the step's whole factor, and the input
+stays the image). At test time the last step's network upscales the image: the median of its
+outputs over the geometric self-ensemble, corrected by back-projection (the result, shrunk with
+the kernel, must give back the image).
 
 Values are scaled to [0, 1] by the plane's own range; outputs are clipped to it, as the paper's
 code does.
@@ -63,7 +65,7 @@ class ZSSRRecipe:
 
 @dataclass
 class ZSSRStep:
-    """One trained scale step: its factor relative to its input, network and kernel."""
+    """One trained scale step: its factor (relative to the image), network and kernel."""
 
     factor: float
     net: ZSSRNet
@@ -164,11 +166,9 @@ def upscale_step(plane: np.ndarray, step: ZSSRStep, recipe: ZSSRRecipe, device: 
 
 
 def upscale(plane: np.ndarray, steps: list[ZSSRStep], recipe: ZSSRRecipe, device: torch.device) -> np.ndarray:
-    """A [0, 1] plane super-resolved through every trained step."""
-    current = plane
-    for step in steps:
-        current = upscale_step(current, step, recipe, device)
-    return current
+    """A [0, 1] plane super-resolved by the last (full-factor) step; the earlier steps served its
+    training."""
+    return upscale_step(plane, steps[-1], recipe, device)
 
 
 def _random_father(sources: list[np.ndarray], crop: int, rotations: bool, rng: np.random.Generator) -> np.ndarray:
@@ -225,10 +225,8 @@ def train_zssr(
     rng = np.random.default_rng(recipe.seed)
     sources = [plane]
     steps: list[ZSSRStep] = []
-    previous = 1.0
     done = 0
-    for index, cumulative in enumerate(factors):
-        factor = cumulative / previous
+    for index, factor in enumerate(factors):
         kernel = kernel_for(factor)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(recipe.seed + index)
@@ -255,7 +253,7 @@ def train_zssr(
             losses.append(float(loss.detach()))
             if iteration % recipe.test_every == 0:
                 net.eval()
-                errors.append((iteration, _reconstruction_error(net, sources[-1], factor, kernel, device)))
+                errors.append((iteration, _reconstruction_error(net, plane, factor, kernel, device)))
             if iteration % recipe.check_every == 0 and iteration - changed_at > recipe.min_iterations:
                 recent = errors[-max(2, recipe.slope_range // recipe.test_every) :]
                 if len(recent) >= 3:
@@ -268,14 +266,13 @@ def train_zssr(
                         for group in optimiser.param_groups:
                             group["lr"] = learning_rate
             if iteration % 10 == 0 or iteration == recipe.iterations:
-                text = f"ZSSR x{cumulative:g}: iteration {iteration} of at most {recipe.iterations}"
+                text = f"ZSSR x{factor:g}: iteration {iteration} of at most {recipe.iterations}"
                 yield ZSSRProgress(done + iteration, total, f"{text}, L1 {np.mean(losses[-10:]):.4f}")
             if learning_rate < recipe.min_learning_rate:
                 break
         done += recipe.iterations
         step = ZSSRStep(factor, net, kernel, rotations, iteration, learning_rate, losses)
         steps.append(step)
-        if index < len(factors) - 1:  # the next step starts from this result, which joins the fathers
-            sources.append(upscale_step(sources[-1], step, recipe, device))
-        previous = cumulative
+        if index < len(factors) - 1:  # this step's result on the image joins the next step's fathers
+            sources.append(upscale_step(plane, step, recipe, device))
     return steps
