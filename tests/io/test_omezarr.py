@@ -46,3 +46,14 @@ def test_a_folder_that_is_not_ome_zarr_is_one_line(tmp_path):
     (tmp_path / "empty.zarr").mkdir()
     with pytest.raises(ImageError, match="could not read"):
         read_image_file(tmp_path / "empty.zarr")
+
+
+def test_a_georeference_is_kept_beside_the_pixels_and_refused_by_png(tmp_path):
+    from napari_nssr.io.meta import GeoInfo
+
+    geo = GeoInfo("EPSG:32618", (2.5, 0.0, 792988.0, 0.0, -2.5, 2050382.0))
+    write_image(tmp_path / "g.zarr", np.zeros((20, 30), np.uint8), meta=ImageMeta(geo=geo, nodata=0.0))
+    _, info = read_image_file(tmp_path / "g.zarr")
+    assert info.geo == geo and info.nodata == 0.0
+    with pytest.raises(ImageError, match="georeference"):
+        write_image(tmp_path / "g.png", np.zeros((20, 30), np.uint8), meta=ImageMeta(geo=geo))

@@ -249,6 +249,8 @@ def check_writable(
             raise ImageError(f"PNG stores one grey or RGB(A) image, this one has shape {shape}; write a .tif instead")
         if np.dtype(dtype) == np.uint16 and len(shape) == 3:
             raise ImageError("16-bit PNG is written for grey images only; write a .tif for 16-bit colour")
+    if meta is not None and meta.geo is not None and suffix in PNG_SUFFIXES:
+        raise ImageError("a PNG cannot hold the image's georeference; write a .tif (GeoTIFF) or a .zarr")
     geo = meta is not None and meta.geo is not None and not str(path).lower().endswith(OME_SUFFIXES)
     if geo and suffix in TIFF_SUFFIXES and len(shape) > 3:
         raise ImageError(f"a GeoTIFF holds bands of 2D planes, this image has shape {shape}; write a .zarr instead")

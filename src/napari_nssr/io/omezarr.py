@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import ImageError
-from .meta import ImageMeta
+from .meta import GeoInfo, ImageMeta
 
 ZARR_SUFFIXES = (".zarr",)
 # OME-Zarr axis names to tifffile's axis codes (``c`` holds channels or bands)
@@ -25,6 +25,7 @@ AXIS_CODES = {"t": "T", "c": "C", "z": "Z", "y": "Y", "x": "X"}
 UNIT_NAMES = {"micrometer": "um", "nanometer": "nm", "millimeter": "mm", "centimeter": "cm", "meter": "m"}
 UNIT_WORDS = {v: k for k, v in UNIT_NAMES.items()} | {"µm": "micrometer", "metre": "meter"}
 CHUNK = 1024  # spatial chunk side of written results
+GEO_KEY = "nssr_geo"  # group attribute holding a GeoTIFF source's CRS, geotransform and nodata
 PYRAMID_MIN_SIDE = 512  # downsampled levels are added until the smallest is about this wide
 
 
@@ -75,7 +76,17 @@ def read_ome_zarr(path: str | Path) -> tuple[Any, ImageMeta]:
         last = spatial_units[-1] if spatial_units else None
         unit = UNIT_NAMES.get(last, last) if last else None
         origin = (float(translation[-2]), float(translation[-1])) if translation else (0.0, 0.0)
-    return data, ImageMeta(axes=axes, pixel_size=pixel_size, unit=unit, origin=origin)
+    geo, nodata = None, None
+    try:
+        import zarr
+
+        stored = zarr.open_group(str(path), mode="r").attrs.get(GEO_KEY)
+    except Exception:  # not a plain group (a plate): no georeference of ours
+        stored = None
+    if isinstance(stored, dict) and stored.get("crs") and stored.get("transform"):
+        geo = GeoInfo(crs=str(stored["crs"]), transform=tuple(float(v) for v in stored["transform"]))  # type: ignore[arg-type]
+        nodata = stored.get("nodata")
+    return data, ImageMeta(axes=axes, pixel_size=pixel_size, unit=unit, origin=origin, geo=geo, nodata=nodata)
 
 
 def _ome_axes(axes: str, ndim: int) -> list[dict[str, str]]:
@@ -137,6 +148,8 @@ def write_ome_zarr(path: str, image: Any, meta: ImageMeta, progress: Callable[[i
         paths.append(path_k)
         level = da.from_zarr(group.store, component=path_k)
     _set_levels(group, paths, meta.origin if meta.pixel_size is not None else None, image.ndim)
+    if meta.geo is not None:  # OME-Zarr has no georeference of its own: kept beside it, not lost
+        group.attrs[GEO_KEY] = {"crs": meta.geo.crs, "transform": list(meta.geo.transform), "nodata": meta.nodata}
 
 
 def _progress_callback(progress: Callable[[int, int], None] | None) -> Any:
