@@ -18,8 +18,9 @@ from ..core.errors import ImageError, NSSRError, ResourceError, SettingsError
 from ..core.layout import MAX_SCALE, MAX_STRENGTH
 from ..core.metrics import compare_to_reference
 from ..core.overlay import overlay_geometry
+from ..core.progress import PrepareProgress, relay
 from ..engine.api import super_resolve, upsample_bicubic
-from ..engine.tiles import check_memory, iter_prepare, iter_super_resolve, method_view, plan
+from ..engine.tiles import InferenceProgress, check_memory, iter_prepare, iter_super_resolve, method_view, plan
 from ..methods.base import MethodSettings, get_method, method_for_settings
 from ..methods.psf import OPTICS_FIELDS
 from ..methods.resolve import DEFAULT_METHOD, method_menu
@@ -196,15 +197,14 @@ def run_jobs(jobs: list[Job], settings: MethodSettings, device: str) -> Generato
         yield Step(i / n, f"{label}: preparing {method_for_settings(settings).name}")
         checked = plan(job.data, job.scale, job.strength, job.rgb)
         preparing = iter_prepare(method_view(job.data, checked, settings, job.nodata), checked, settings)
-        share = 0.0  # of this job's bar, what the preparation took (a method training on the image)
-        while True:
-            try:
-                step = next(preparing)
-            except StopIteration as done:
-                prepared = done.value
-                break
-            share = 0.5
-            yield Step((i + share * step.done / max(1, step.total)) / n, f"{label}: {step.text}")
+        trained: list[PrepareProgress] = []  # a method training on the image: half this job's bar
+
+        def training_step(step: PrepareProgress, i: int = i, label: str = label, trained: list = trained) -> Step:
+            trained.append(step)
+            return Step((i + 0.5 * step.done / max(1, step.total)) / n, f"{label}: {step.text}")
+
+        prepared = yield from relay(preparing, training_step)
+        share = 0.5 if trained else 0.0
         if isinstance(job.data, da.Array):  # stays lazy: computed chunk by chunk as napari draws it
             data = super_resolve(
                 job.data, job.scale, prepared, strength=job.strength, rgb=job.rgb, device=device, nodata=job.nodata
@@ -213,13 +213,11 @@ def run_jobs(jobs: list[Job], settings: MethodSettings, device: str) -> Generato
             steps = iter_super_resolve(
                 job.data, job.scale, prepared, strength=job.strength, rgb=job.rgb, device=device, nodata=job.nodata
             )
-            while True:
-                try:
-                    p = next(steps)
-                except StopIteration as done:
-                    data = done.value
-                    break
-                yield Step((i + share + (1 - share) * p.done / p.total) / n, f"{label}: tile {p.done} of {p.total}")
+
+            def tile_step(p: InferenceProgress, i: int = i, label: str = label, share: float = share) -> Step:
+                return Step((i + share + (1 - share) * p.done / p.total) / n, f"{label}: tile {p.done} of {p.total}")
+
+            data = yield from relay(steps, tile_step)
         job.layer_kwargs["metadata"][METADATA_KEY] = {
             **prepared.describe(),
             "scale": job.scale,

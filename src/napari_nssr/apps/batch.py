@@ -29,6 +29,7 @@ import numpy as np
 
 from ..core.errors import ImageError, NSSRError, OutputExistsError, SettingsError
 from ..core.layout import Layout, check_scale, check_strength
+from ..core.progress import PrepareProgress, drain
 from ..engine.api import super_resolve
 from ..engine.tiles import Plan, iter_prepare, method_view, plan
 from ..io.files import remove_stale_parts
@@ -456,17 +457,15 @@ def run_batch(
                 # (ZSSR) shows its progress bar
                 checked = plan(image, output.scale, strength, job.rgb)
                 preparing = iter_prepare(method_view(image, checked, settings, value), checked, settings)
-                report_training = None
-                while True:
-                    try:
-                        step = next(preparing)
-                    except StopIteration as done:
-                        prepared = done.value
-                        break
-                    if progress and report_training is None:  # a bar only for methods that report
-                        report_training = progress(f"{output.path.name}: training")
-                    if report_training:
-                        report_training(step.done, step.total)
+                bars: list[Callable[[int, int], None]] = []
+
+                def training(step: PrepareProgress, name: str = output.path.name, bars: list = bars) -> None:
+                    if progress and not bars:  # a bar only for methods that report
+                        bars.append(progress(f"{name}: training"))
+                    for bar in bars:
+                        bar(step.done, step.total)
+
+                prepared = drain(preparing, training)
                 sr = super_resolve(
                     image,
                     output.scale,

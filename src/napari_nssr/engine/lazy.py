@@ -18,7 +18,6 @@ import numpy as np
 import torch
 
 from ..core.devices import resolve_device
-from ..core.errors import ImageError
 from ..core.resample import AxisPlan
 from ..methods.base import Prepared, TileProcessor
 from ..methods.resolve import MethodSpec
@@ -32,7 +31,7 @@ from .tiles import (
     plan,
     prepare,
     upsampled_block,
-    working_dtype,
+    working_values,
 )
 
 
@@ -83,20 +82,9 @@ def compute_region(
     numpy.ndarray
         The region, ``out_dtype``.
     """
-    block = np.asarray(block)
-    valid = None if nodata is None else nodata_fill.valid_mask(block, nodata)
-    if valid is not None and valid.all():
-        valid = None
-    known = block if valid is None else block[valid]
-    if out_dtype.kind == "f" and not np.isfinite(known).all():
-        raise ImageError("the image contains NaN or infinite values; replace them before super-resolving")
-    work = working_dtype(out_dtype, known)
-    values = np.require(block.astype(work, copy=False), requirements=["C", "W"])
-    if valid is not None:
-        radius = (
-            None if processor.halo is None else nodata_fill.fill_radius(processor.halo, _scale(in_shape, out_shape))
-        )
-        values = nodata_fill.fill(values, valid, radius)
+    scale = (out_shape[0] / in_shape[0], out_shape[1] / in_shape[1])
+    radius = None if processor.halo is None else nodata_fill.fill_radius(processor.halo, scale)
+    values, valid, work = working_values(np.asarray(block), out_dtype, nodata, radius)
     dev = torch.device(device)
     if processor.from_source:  # a whole plane (halo None): the processor upsamples itself
         tile = processor.process_source(values, out_shape)
@@ -115,10 +103,6 @@ def compute_region(
         region_valid = nodata_fill.output_valid(valid, origin, in_shape, out_shape, rows, cols)
         result = nodata_fill.restore(np.array(result), region_valid, nodata)
     return result
-
-
-def _scale(in_shape: tuple[int, int], out_shape: tuple[int, int]) -> tuple[float, float]:
-    return out_shape[0] / in_shape[0], out_shape[1] / in_shape[1]
 
 
 def _chunk_task(

@@ -27,8 +27,9 @@ import torch
 from ..core.devices import resolve_device
 from ..core.errors import Cancelled, ImageError, ResourceError, SettingsError
 from ..core.layout import Layout, check_image, check_scale, check_strength, output_shape
+from ..core.progress import PrepareProgress, drain, relay
 from ..core.resample import AxisPlan, resample_axis
-from ..methods.base import Identity, Prepared, PrepareProgress, TileProcessor
+from ..methods.base import Identity, Prepared, TileProcessor
 from ..methods.bicubic import BicubicSettings
 from ..methods.resolve import MethodSpec, iter_prepare_method
 from . import cpu
@@ -90,12 +91,7 @@ def plan(image: Any, scale: Any, strength: float = 1.0, rgb: bool | None = None)
 
 def prepare(image: Any, checked: Plan, method: MethodSpec | Prepared) -> Prepared:
     """The prepared method for a checked call (plain bicubic at strength 0, without preparing)."""
-    steps = iter_prepare(image, checked, method)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            return done.value
+    return drain(iter_prepare(image, checked, method))
 
 
 def iter_prepare(
@@ -190,6 +186,47 @@ def working_dtype(dtype: np.dtype, plane: np.ndarray) -> np.dtype:
     smallest = float(nonzero.min()) if nonzero.size else 1.0
     outside = largest > FLOAT32_LARGEST_SAFE or smallest < FLOAT32_SMALLEST_SAFE
     return np.dtype(np.float64 if outside else np.float32)
+
+
+def working_values(
+    source: np.ndarray, dtype: np.dtype, nodata: float | None, radius: int | None
+) -> tuple[np.ndarray, np.ndarray | None, np.dtype]:
+    """A plane (or block) ready to compute: checked, in its working precision, nodata filled.
+
+    Parameters
+    ----------
+    source : numpy.ndarray
+        2D input values.
+    dtype : numpy.dtype
+        The input's (and result's) dtype.
+    nodata : float or None
+        Pixels with this value are kept out (``engine/nodata.py``).
+    radius : int or None
+        The nodata fill's reach (:func:`~napari_nssr.engine.nodata.fill_radius`; ``None`` for
+        whole-plane methods).
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, numpy.ndarray or None, numpy.dtype)
+        The values (C-contiguous, writable: flipped and read-only inputs work), the validity mask
+        (``None`` when every pixel has data), and the working dtype.
+
+    Raises
+    ------
+    ImageError
+        For NaN or infinite values among the pixels with data.
+    """
+    valid = None if nodata is None else nodata_fill.valid_mask(source, nodata)
+    if valid is not None and valid.all():
+        valid = None
+    known = source if valid is None else source[valid]
+    if dtype.kind == "f" and not np.isfinite(known).all():
+        raise ImageError("the image contains NaN or infinite values; replace them before super-resolving")
+    work = working_dtype(dtype, known)
+    values = np.require(source.astype(work, copy=False), requirements=["C", "W"])
+    if valid is not None:
+        values = nodata_fill.fill(values, valid, radius)
+    return values, valid, work
 
 
 def _integer_bounds(dtype: np.dtype, work: np.dtype) -> tuple[float, float]:
@@ -287,18 +324,7 @@ def run_tiles(
     total, done = len(planes) * len(regions), 0
     radius = None if processor.halo is None else nodata_fill.fill_radius(processor.halo, checked.scale)
     for index in planes:
-        source = np.asarray(image[index])
-        valid = None if nodata is None else nodata_fill.valid_mask(source, nodata)
-        if valid is not None and valid.all():
-            valid = None
-        values = source if valid is None else source[valid]
-        if dtype.kind == "f" and not np.isfinite(values).all():
-            raise ImageError("the image contains NaN or infinite values; replace them before super-resolving")
-        work = working_dtype(dtype, values)
-        # a C-contiguous, writable copy when needed: flipped (negative strides) and read-only arrays work
-        plane_np = np.require(source.astype(work, copy=False), requirements=["C", "W"])
-        if valid is not None:
-            plane_np = nodata_fill.fill(plane_np, valid, radius)
+        plane_np, valid, work = working_values(np.asarray(image[index]), dtype, nodata, radius)
         bounds = _integer_bounds(dtype, work) if dtype.kind in "ui" else None
         out_plane = result[index]
         if backend == "torch" and not processor.from_source:
@@ -362,13 +388,7 @@ def iter_super_resolve(
     dev = resolve_device(device)
     if not isinstance(method, Prepared) and checked.strength > 0:
         yield InferenceProgress(0, 1, "preparing the method")
-    steps = iter_prepare(method_view(image, checked, method, nodata), checked, method)
-    while True:
-        try:
-            step = next(steps)
-        except StopIteration as done:
-            prepared = done.value
-            break
-        yield InferenceProgress(step.done, step.total, step.text)
+    preparing = iter_prepare(method_view(image, checked, method, nodata), checked, method)
+    prepared = yield from relay(preparing, lambda step: InferenceProgress(step.done, step.total, step.text))
     processor = prepared.processor.blended(checked.strength)
     return (yield from run_tiles(image, checked, processor, tile_size, dev, nodata=nodata))

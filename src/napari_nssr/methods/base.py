@@ -33,6 +33,7 @@ import torch
 from ..core.errors import SettingsError
 from ..core.filters import blend_with_identity, convolve, project_sum_to_one
 from ..core.layout import Layout
+from ..core.progress import PrepareProgress
 from ..core.resample import bicubic_plane
 from ..core.settings import Settings, settings_to_dict
 from ..models.model import NSSRModel
@@ -203,15 +204,6 @@ class _Blend(TileProcessor):
 def strength_blend(processor: TileProcessor, strength: float) -> TileProcessor:
     """``processor`` blended with plain bicubic by ``strength`` (1 leaves it as it is)."""
     return processor if strength == 1 else _Blend(processor, strength)
-
-
-@dataclass(frozen=True)
-class PrepareProgress:
-    """Progress of a long preparation: ``done`` of ``total`` steps, and what is being done."""
-
-    done: int
-    total: int
-    text: str
 
 
 @dataclass(frozen=True)

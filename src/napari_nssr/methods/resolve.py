@@ -25,9 +25,10 @@ from typing import Any, Union
 
 from ..core.errors import SettingsError
 from ..core.layout import Layout, check_scale
+from ..core.progress import PrepareProgress, drain
 from ..models.model import NSSRModel
 from . import bicubic, deconvolution, fixed_filter, known_psf, zssr
-from .base import Method, MethodSettings, Prepared, PrepareProgress, get_method, method_for_settings, method_names
+from .base import Method, MethodSettings, Prepared, get_method, method_for_settings, method_names
 from .blind import method as blind_method
 from .known_psf import KnownPSFSettings
 from .psf import PSFSettings
@@ -129,12 +130,7 @@ def prepare_method(image: Any, scale: Any, spec: MethodSpec = None, rgb: bool | 
     Prepared
         The tile processor and the record of what the method did.
     """
-    steps = iter_prepare_method(image, scale, spec, rgb)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            return done.value
+    return drain(iter_prepare_method(image, scale, spec, rgb))
 
 
 def iter_prepare_method(

@@ -22,10 +22,11 @@ from ..core.devices import resolve_device
 from ..core.errors import SettingsError
 from ..core.kernels import gaussian_kernel
 from ..core.layout import Layout
+from ..core.progress import PrepareProgress, drain
 from ..core.resample import bicubic_plane, resample_plane
 from ..core.settings import setting
 from ..training.zssr import ZSSRRecipe, ZSSRStep, scale_steps, train_zssr, upscale
-from .base import Method, MethodSettings, Prepared, PrepareProgress, TileProcessor, register_method
+from .base import Method, MethodSettings, Prepared, TileProcessor, register_method
 
 TRAIN_SIDE = 1024  # ZSSR trains on random crops: a centred crop this wide holds plenty of them
 
@@ -128,12 +129,7 @@ class ZSSR(Method):
 
     def prepare(self, image: Any, scale: tuple[float, float], layout: Layout, settings: Any) -> Prepared:
         """Train on the image (see :meth:`iter_prepare`)."""
-        steps = self.iter_prepare(image, scale, layout, settings)
-        while True:
-            try:
-                next(steps)
-            except StopIteration as done:
-                return done.value
+        return drain(self.iter_prepare(image, scale, layout, settings))
 
     def iter_prepare(
         self, image: Any, scale: tuple[float, float], layout: Layout, settings: Any
@@ -148,14 +144,7 @@ class ZSSR(Method):
         scaled = ((plane - lo) / (hi - lo if hi > lo else 1.0)).astype(np.float32)
         kernel_for, rotations, found = _kernels(image, layout, settings)
         started = time.perf_counter()
-        training = train_zssr(scaled, factor, settings.recipe(), kernel_for, rotations, device)
-        while True:
-            try:
-                progress = next(training)
-            except StopIteration as done:
-                steps = done.value
-                break
-            yield PrepareProgress(progress.done, progress.total, progress.text)
+        steps = yield from train_zssr(scaled, factor, settings.recipe(), kernel_for, rotations, device)
         info = {
             "steps": [
                 {"factor": s.factor, "iterations": s.iterations, "final_learning_rate": s.final_learning_rate}

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from ..core.degrade import blur_subsample, sampling_kernel
 from ..core.errors import SettingsError
 from ..core.filters import project_sum_to_one, solve_quadratic
+from ..core.progress import drain
 from ..core.resample import bicubic_plane
 from ..core.settings import Settings, setting
 
@@ -133,12 +134,7 @@ class ChainStatistics:
         cls, kernels: np.ndarray, scale: float, size: int, settings: ChainSettings, hold_sum: bool = True
     ) -> ChainStatistics:
         """Simulate one synthetic image per kernel through the chain and accumulate statistics."""
-        steps = cls.iter_from_kernels(kernels, scale, size, settings, hold_sum)
-        while True:
-            try:
-                next(steps)
-            except StopIteration as done:
-                return done.value
+        return drain(cls.iter_from_kernels(kernels, scale, size, settings, hold_sum))
 
     @classmethod
     def iter_from_kernels(

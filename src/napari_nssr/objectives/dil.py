@@ -24,6 +24,7 @@ import torch
 
 from ..core.errors import SettingsError
 from ..core.filters import convolve, project_sum_to_one, solve_quadratic
+from ..core.progress import drain
 from ..core.settings import Settings, setting
 
 
@@ -85,12 +86,7 @@ class DILStatistics:
     @classmethod
     def from_kernels(cls, kernels: np.ndarray | torch.Tensor, size: int, batch: int = 256) -> DILStatistics:
         """Accumulate the statistics of ``kernels`` ``(n, k, k)`` in float64, in batches."""
-        steps = cls.iter_from_kernels(kernels, size, batch)
-        while True:
-            try:
-                next(steps)
-            except StopIteration as done:
-                return done.value
+        return drain(cls.iter_from_kernels(kernels, size, batch))
 
     @classmethod
     def iter_from_kernels(

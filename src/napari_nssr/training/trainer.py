@@ -23,7 +23,7 @@ from ..core.devices import resolve_device
 from ..core.errors import Cancelled, ModelFileError, SettingsError, TrainingError
 from ..core.filters import delta_filter, project_sum_to_one
 from ..core.kernels import GallerySettings, make_gallery
-from ..core.progress import run_steps
+from ..core.progress import drain, relay, run_steps
 from ..core.resources import check_fits
 from ..core.settings import Settings, setting, settings_to_dict
 from ..models.model import NSSRModel
@@ -150,12 +150,7 @@ def build_objective(
     -------
     Objective
     """
-    steps = iter_build_objective(kernels, gallery, loss, size, chain)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            return done.value
+    return drain(iter_build_objective(kernels, gallery, loss, size, chain))
 
 
 def iter_build_objective(
@@ -285,15 +280,14 @@ def iter_train(
     kernel_array = make_gallery(gallery) if kernels is None else np.asarray(kernels, dtype=np.float32)
     _check_not_all_deltas(kernel_array)
     building = iter_build_objective(kernel_array, gallery, loss, size, chain)
-    while True:
-        try:
-            done, total = next(building)
-        except StopIteration as finished:
-            objective = finished.value
-            break
-        yield TrainProgress(
+
+    def statistics_step(counts: tuple[int, int]) -> TrainProgress:
+        done, total = counts
+        return TrainProgress(
             0, train.epochs, math.nan, f"kernel statistics: {done} of {total}", SETUP_SHARE * done / total
         )
+
+    objective = yield from relay(building, statistics_step)
     objective_dev = objective.to(device)
 
     gen = torch.Generator().manual_seed(train.seed)

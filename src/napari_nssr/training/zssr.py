@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from ..core.degrade import downscale
+from ..core.progress import PrepareProgress
 from ..core.resample import resample_plane
 from ..networks.zssr import ZSSRNet
 
@@ -74,15 +75,6 @@ class ZSSRStep:
     iterations: int
     final_learning_rate: float
     losses: list[float]
-
-
-@dataclass(frozen=True)
-class ZSSRProgress:
-    """Training progress: ``done`` of ``total`` iterations (all steps), and a line saying what."""
-
-    done: int
-    total: int
-    text: str
 
 
 def scale_steps(scale: float, gradual: bool) -> list[float]:
@@ -198,7 +190,7 @@ def train_zssr(
     kernel_for: Callable[[float], np.ndarray | None],
     rotations: bool,
     device: torch.device,
-) -> Generator[ZSSRProgress, None, list[ZSSRStep]]:
+) -> Generator[PrepareProgress, None, list[ZSSRStep]]:
     """Train ZSSR's networks for ``plane`` (scaled to [0, 1]) at ``scale``; yields progress.
 
     Parameters
@@ -267,7 +259,7 @@ def train_zssr(
                             group["lr"] = learning_rate
             if iteration % 10 == 0 or iteration == recipe.iterations:
                 text = f"ZSSR x{factor:g}: iteration {iteration} of at most {recipe.iterations}"
-                yield ZSSRProgress(done + iteration, total, f"{text}, L1 {np.mean(losses[-10:]):.4f}")
+                yield PrepareProgress(done + iteration, total, f"{text}, L1 {np.mean(losses[-10:]):.4f}")
             if learning_rate < recipe.min_learning_rate:
                 break
         done += recipe.iterations
