@@ -85,8 +85,10 @@ def test_train_with_paper_recipe_reports_non_convergence(tmp_path, capsys):
     assert "NOT converged" in capsys.readouterr().out or code == 2
 
 
-def test_apply_png_and_tif_with_several_scales(png, tif, tmp_path):
+def test_apply_png_and_tif_with_several_scales(png, tif, tmp_path, capsys):
     assert main(["apply", str(png), str(tif), "-s", "2", "-s", "3", "-o", str(tmp_path / "out")]) == 0
+    said = capsys.readouterr().out
+    assert f"{tif} x3: blur" in said and "noise" in said  # the blind estimate, said for each image
     a = read_image(tmp_path / "out" / "photo_x2_nssr.png")
     assert a.shape == (24, 32, 3) and a.dtype == np.uint8
     b = read_image(tmp_path / "out" / "stack_x3_nssr.tif")

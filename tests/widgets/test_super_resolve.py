@@ -180,7 +180,11 @@ def test_blind_mode_records_its_estimate(viewer, sr_widget, qtbot, finish):
     out = viewer.layers["astronaut x2 degraded x2 (NSSR)"]
     meta = out.metadata["nssr"]
     assert meta["model"].startswith("blind-x2 (blur ") and meta["settings"]["noise_margin"] == 2.0
-    assert {"major_hr", "minor_hr", "angle_deg", "noise"} <= set(meta["estimate"])
+    assert {"major_hr", "minor_hr", "angle_deg", "noise", "noise_model", "alpha", "planes"} <= set(meta["estimate"])
+    # and the widget says it: blur, noise and spectrum, for the scientist reading the result
+    found = [line for line in sr_widget.scores.value.splitlines() if "found" in line]
+    assert found == [f"astronaut x2 degraded x2 (NSSR): found {meta['estimate']['summary']}"]
+    assert "blur" in found[0] and "noise" in found[0] and "spectral slope" in found[0]
 
 
 def test_each_method_has_its_settings_form_and_runs(viewer, sr_widget, finish, rng):

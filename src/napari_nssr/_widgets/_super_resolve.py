@@ -91,6 +91,7 @@ class JobDone:
     bicubic_scores: tuple[float, float] | None = None
     note: str = ""
     model: NSSRModel | None = None
+    found: str = ""  # what the method measured on the image (blur, noise, spectrum)
 
 
 @dataclass
@@ -229,6 +230,7 @@ def run_jobs(jobs: list[Job], settings: MethodSettings, device: str) -> Generato
             yield Step((i + 1) / n, f"{label}: scoring against the ground truth")
         finished = _scored(job, data)
         finished.model = prepared.model
+        finished.found = prepared.found()
         yield finished
     return n
 
@@ -250,15 +252,17 @@ def _scored(job: Job, data: Any) -> JobDone:
 
 
 def score_line(done: JobDone) -> str:
-    """One line of the score table: the output's PSNR and SSIM, their gains over bicubic, or why it has none."""
+    """The score table's lines for one output: its PSNR and SSIM and their gains over bicubic (or why
+    it has none), then what the method found on the image (blur, noise, spectrum) when it says."""
     name = done.job.layer_kwargs["name"]
+    found = f"{name}: found {done.found}" if done.found else ""
     if done.scores is None or done.bicubic_scores is None:
-        return f"{name}: {done.note}" if done.note else ""
+        return "\n".join(line for line in (f"{name}: {done.note}" if done.note else "", found) if line)
     (psnr, ssim), (b_psnr, b_ssim) = done.scores, done.bicubic_scores
     line = f"{name}: PSNR {psnr:.2f} dB ({psnr - b_psnr:+.2f} over bicubic), SSIM {ssim:.4f} ({ssim - b_ssim:+.4f})"
     if psnr < b_psnr:
         line += ": below plain bicubic, the method's assumptions do not fit this image (try blind, or a lower strength)"
-    return line
+    return "\n".join(line for line in (line, found) if line)
 
 
 class SuperResolveWidget(ScrollingDock):

@@ -466,6 +466,8 @@ def run_batch(
                         bar(step.done, step.total)
 
                 prepared = drain(preparing, training)
+                if prepared.found():
+                    say(f"{job.source} x{output.checked.scale[0]:g}: {prepared.found()}")
                 sr = super_resolve(
                     image,
                     output.scale,

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..core.degrade import add_noise, blur_subsample, crop_to_multiple, div2krk_degrade
 from ..core.errors import SettingsError
-from ..core.kernels import disk_kernel, motion_kernel
+from ..core.kernels import disk_kernel, gaussian_kernel, motion_kernel
 from ..core.layout import looks_rgb
 from ..core.metrics import psnr_y, ssim_y
 from ..engine.api import super_resolve
@@ -64,6 +64,25 @@ def _div2krk_poisson(hr: np.ndarray, scale: int, rng: np.random.Generator) -> np
     return add_noise(_div2krk(hr, scale, rng), rng, poisson_peak=300.0)
 
 
+# the photon-noise sets: a Gaussian PSF sampled at about Nyquist (std 0.75 LR pixel: FWHM 1.8 LR pixels),
+# Poisson noise at PEAK photons for the image's full scale, Gaussian read noise of READ_NOISE photons
+PSF_STD_LR = 0.75
+READ_NOISE = 2.0
+PHOTON_PEAKS = (100, 300, 1000, 3000)
+
+
+def photon_noise(peak: float) -> Degradation:
+    """A degradation: :data:`PSF_STD_LR` Gaussian PSF, subsampling, Poisson noise at ``peak`` photons
+    for 1.0 plus :data:`READ_NOISE` photons of read noise (the real-microscopy protocol of issue #13)."""
+
+    def degrade(hr: np.ndarray, scale: int, rng: np.random.Generator) -> np.ndarray:
+        std = PSF_STD_LR * scale
+        lr = blur_subsample(hr, gaussian_kernel(int(2 * np.ceil(4 * std) + 1), std, std), scale)
+        return add_noise(lr, rng, gaussian_sigma=READ_NOISE / peak, poisson_peak=peak)
+
+    return degrade
+
+
 # The protocol's own degradation first, then sets outside the kernel galleries' family
 DEGRADATIONS: dict[str, Degradation] = {
     "div2krk": _div2krk,
@@ -71,6 +90,7 @@ DEGRADATIONS: dict[str, Degradation] = {
     "motion": _motion,  # straight motion blur, 3..7 LR pixels long, any angle
     "div2krk+gaussian": _div2krk_gaussian,  # Gaussian noise, std 0.01 of the [0, 1] range, on the LR image
     "div2krk+poisson": _div2krk_poisson,  # shot noise, 300 photons at full scale
+    **{f"psf+photons{peak}": photon_noise(peak) for peak in PHOTON_PEAKS},
 }
 
 

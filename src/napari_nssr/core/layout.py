@@ -76,6 +76,25 @@ class Layout:
         plane = np.asarray(image[index], dtype=np.float64)
         return plane[..., :3].mean(axis=-1) if self.rgb else plane
 
+    def sample_planes(self, image: Any, count: int, max_side: int | None = None) -> list[np.ndarray]:
+        """Up to ``count`` planes spread evenly over the leading axes (one: the middle plane, as
+        :meth:`representative_plane`), each its centred crop at most ``max_side`` wide, float64;
+        RGB planes keep their colour channels (alpha left out): ``(rows, cols, 3)``."""
+        leading = tuple(image.shape[: self.spatial[0]])
+        total = int(np.prod(leading)) if leading else 1
+        if count <= 1 or total == 1:
+            indices = [tuple(n // 2 for n in leading)]
+        else:
+            flat = np.unique(np.linspace(0, total - 1, min(count, total)).round().astype(int))
+            indices = [tuple(int(i) for i in np.unravel_index(f, leading)) for f in flat]
+        crop: tuple[slice, ...] = ()
+        if max_side is not None:
+            rows, cols = self.plane_shape(tuple(image.shape))
+            r0, c0 = max(0, (rows - max_side) // 2), max(0, (cols - max_side) // 2)
+            crop = (slice(r0, r0 + max_side), slice(c0, c0 + max_side))
+        planes = [np.asarray(image[index + crop], dtype=np.float64) for index in indices]
+        return [plane[..., :3] for plane in planes] if self.rgb else planes
+
 
 def looks_rgb(shape: tuple[int, ...]) -> bool:
     """napari's guess: an array of 3 or more axes whose last axis has 3 or 4 entries is RGB(A)."""

@@ -230,6 +230,11 @@ class Prepared:
     model: NSSRModel | None = None
     info: Mapping[str, Any] = field(default_factory=dict)
 
+    def found(self) -> str:
+        """One line on what the method measured on the image (``""`` when it says nothing)."""
+        estimate = self.info.get("estimate", {})
+        return str(estimate.get("summary", "")) if isinstance(estimate, Mapping) else ""
+
     def describe(self) -> dict[str, Any]:
         """JSON-ready record of the method, its settings and what it found, for layer and file metadata."""
         record: dict[str, Any] = {"method": self.method, "settings": settings_to_dict(self.settings)}

@@ -31,6 +31,7 @@ from ..models.model import NSSRModel
 from ..objectives.chain import ChainSettings, ChainStatistics
 from .base import LinearFilter, Method, MethodSettings, Prepared, register_method
 from .blind.estimate import ALPHA_RANGE
+from .blind.method import blind_processor
 from .blind.solve import BlindSettings, blind_model, default_filter_size, quantised_noise, solve_scale, wavelet_noise
 from .psf import PSFSettings, make_psf, psf_width
 from .psf_fit import fit_slope_and_noise
@@ -141,8 +142,9 @@ class KnownPSF(Method):
             width = psf_width(make_psf(settings.psf, mean_scale))
             bounds = (width, width * (1 + settings.bound_margin))
             model = blind_model(image, mean_scale, layout.rgb, BlindSettings(), bounds=bounds)
-            info = {"estimate": {k: v for k, v in model.training["blind"].items() if k != "settings"}}
-        else:
-            model = known_psf_model(image, mean_scale, layout.rgb, settings)
-            info = {"estimate": {k: v for k, v in model.training["psf"].items() if k != "settings"}}
+            record = model.training["blind"]
+            info = {"estimate": {k: v for k, v in record.items() if k != "settings"}}
+            return Prepared(self.name, settings, blind_processor(record, model.filter), model=model, info=info)
+        model = known_psf_model(image, mean_scale, layout.rgb, settings)
+        info = {"estimate": {k: v for k, v in model.training["psf"].items() if k != "settings"}}
         return Prepared(self.name, settings, LinearFilter(model.filter, unit_sum=True), model=model, info=info)

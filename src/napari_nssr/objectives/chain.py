@@ -84,6 +84,18 @@ def _prior_power(n: int, settings: ChainSettings) -> np.ndarray:
     return power * (0.0625 / own.mean())
 
 
+def prior_lr_power(frequency: float, scale: int, settings: ChainSettings) -> float:
+    """The prior's power at ``frequency`` (cycles per *low-resolution* pixel) once subsampled by
+    ``scale``, before any blur and aliasing: ``c (f / s)^-alpha / s^2``. An image's own fitted
+    spectrum at the same frequency, over this, says how much more (or less) signal it has there
+    than the prior assumes at a given noise level."""
+    size = settings.image_size
+    own = _prior_amplitude(np.fft.fftfreq(size)[:, None], np.fft.fftfreq(size)[None, :], size, settings.alpha) ** 2
+    own[0, 0] = 0.0
+    amplitude = 0.0625 / own.mean()
+    return float(amplitude * (frequency / scale) ** (-settings.alpha) / scale**2)
+
+
 def _on_grid(kernel: np.ndarray, n: int) -> np.ndarray:
     """An odd-sided centred ``kernel`` placed on an ``n x n`` periodic grid with its centre at (0, 0)."""
     grid = np.zeros((n, n))

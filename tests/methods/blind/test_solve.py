@@ -142,3 +142,55 @@ def test_settings_change_the_solve_and_are_recorded(rng):
 def test_bad_blind_settings(bad):
     with pytest.raises(SettingsError):
         BlindSettings(**bad)
+
+
+def _textured_photon_image(rng, side=192, smooth=2.0):
+    field = ndimage.gaussian_filter(rng.standard_normal((side, side)), smooth)
+    field = np.clip(field / field.std() * 0.2 + 0.3, 0, None)
+    return field / field.max()
+
+
+def test_the_noise_aware_filter_beats_bicubic_where_the_white_noise_one_fell_short(rng):
+    # photon noise (100 photons for 1.0, 2 of read noise) on a blurred, subsampled texture; the blind
+    # mode as it was (one white level from the spectrum, 1/f^2 prior) gained +0.46 dB here, the
+    # noise-aware one +1.74 (measured; asserted with margins for other CPUs and seeds)
+    from napari_nssr.apps.bench import photon_noise
+
+    hr = _textured_photon_image(rng)
+    lr = photon_noise(100)(hr, 2, np.random.default_rng(100)).astype(np.float32)
+    bicubic = psnr_y(hr, np.asarray(upsample_bicubic(lr, 2)), 2)
+    old = BlindSettings(noise="white", spectrum="natural", noise_margin=1.5, planes=1)
+    gain_old = psnr_y(hr, np.asarray(super_resolve(lr, 2, old)), 2) - bicubic
+    gain_new = psnr_y(hr, np.asarray(super_resolve(lr, 2, "blind")), 2) - bicubic
+    assert gain_new > 1.0
+    assert gain_new > gain_old + 0.5
+
+
+def test_the_record_says_what_was_measured_and_a_stack_is_measured_on_several_planes(rng):
+    photons = 300
+    stack = np.stack([_textured_photon_image(np.random.default_rng(i), 96) for i in range(7)])
+    stack = rng.poisson(stack * photons) / photons
+    record = blind_model(stack, 2).training["blind"]
+    assert record["planes"] == 5 and record["noise_model"]["kind"] == "poisson-gaussian"
+    assert record["noise_model"]["gain"] == pytest.approx(1 / photons, rel=0.3)
+    assert "Poisson-Gaussian (measured)" in record["summary"] and "from 5 planes" in record["summary"]
+    one = blind_model(stack, 2, settings=BlindSettings(planes=1)).training["blind"]
+    assert one["planes"] == 1 and "planes" not in one["summary"]
+
+
+def test_given_noise_is_used_as_given(rng):
+    image = rng.random((64, 64))
+    camera = blind_model(image, 2, settings=BlindSettings(noise="gain=0.01,offset=0.1,read=2")).training["blind"]
+    assert camera["noise_model"] == {
+        "kind": "poisson-gaussian",
+        "source": "given",
+        "gain": 0.01,
+        "read_std": pytest.approx(0.02),
+        "offset": 0.1,
+    }
+    white = blind_model(image, 2, settings=BlindSettings(noise="0.05")).training["blind"]
+    assert white["noise_model"]["kind"] == "white" and white["noise_model"]["read_std"] == 0.05
+    off = blind_model(image, 2, settings=BlindSettings(noise="off")).training["blind"]
+    assert off["noise_model"] == {"kind": "off"} and off["noise"] == MIN_NOISE
+    with pytest.raises(SettingsError, match="camera parameters"):
+        BlindSettings(noise="loud")

@@ -18,6 +18,7 @@ for that (``blind.py``).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -55,6 +56,12 @@ class BlurEstimate:
     noise: float
     alpha: float
     covariance: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    log_amplitude: float = math.nan  # log of the power law's amplitude, mean over directions
+
+    def signal_power(self, frequency: float) -> float:
+        """The fitted power-law signal power at ``frequency`` (cycles per LR pixel), before blur, for
+        the image scaled to std 0.25 (the noise's units): NaN when not fitted."""
+        return math.exp(self.log_amplitude) * frequency ** (-self.alpha)
 
     @property
     def axes(self) -> tuple[float, float, float]:
@@ -219,6 +226,7 @@ def _fit(cells: _SpectrumCells, round_blur: bool) -> BlurEstimate:
         noise=math.exp(q[-1] / 2),
         alpha=float(q[s]),
         covariance=(float(c_xx), float(c_xy), float(c_yy)),
+        log_amplitude=float(np.log(np.mean(np.exp(q[:s])))),
     )
 
 
@@ -238,15 +246,36 @@ def estimate_blur(image: Any, rgb: bool | None = None) -> BlurEstimate:
     BlurEstimate
         In low-resolution pixels; a flat image gets no blur and the noise floor.
     """
-    plane = representative_plane(image, rgb, MAX_SIDE)
-    if min(plane.shape) < 16:
-        raise ImageError(f"blind estimation needs at least 16x16 pixels, got {plane.shape}")
-    if not np.isfinite(plane).all():
-        raise ImageError("the image contains NaN or infinite values; replace them before super-resolving")
-    spread = plane.std()
-    if spread <= 1e-9 * max(1.0, float(np.abs(plane).max())):  # flat: nothing to estimate or sharpen
+    return estimate_blur_planes([representative_plane(image, rgb, MAX_SIDE)])
+
+
+def estimate_blur_planes(planes: Sequence[np.ndarray]) -> BlurEstimate:
+    """:func:`estimate_blur` for 2D planes of one image (a stack's planes, say): each is scaled to
+    std 0.25 and their spectra are averaged before the one fit, so that structure found in a single
+    plane weighs less. Flat planes are left out.
+
+    Parameters
+    ----------
+    planes : sequence of numpy.ndarray
+        2D planes of the same shape, at least 16 x 16 pixels.
+
+    Returns
+    -------
+    BlurEstimate
+    """
+    kept = []
+    for plane in planes:
+        if min(plane.shape) < 16:
+            raise ImageError(f"blind estimation needs at least 16x16 pixels, got {plane.shape}")
+        if not np.isfinite(plane).all():
+            raise ImageError("the image contains NaN or infinite values; replace them before super-resolving")
+        spread = plane.std()
+        if spread > 1e-9 * max(1.0, float(np.abs(plane).max())):  # flat: nothing to estimate or sharpen
+            kept.append(plane * (0.25 / spread))  # the chain prior's images have std 0.25
+    if not kept:
         return BlurEstimate(0.0, MIN_NOISE, 2.0)
-    plane = plane * (0.25 / spread)  # the chain prior's images have std 0.25
-    if min(plane.shape) < MIN_SIDE_FOR_DIRECTIONS:
-        return _fit(_spectrum_cells(plane, 1), round_blur=True)
-    return _fit(_spectrum_cells(plane, SECTORS), round_blur=False)
+    sectors = 1 if min(kept[0].shape) < MIN_SIDE_FOR_DIRECTIONS else SECTORS
+    cells = [_spectrum_cells(plane, sectors) for plane in kept]
+    if len(cells) > 1:
+        cells[0].log_power = np.log(np.mean([np.exp(c.log_power) for c in cells], axis=0))
+    return _fit(cells[0], round_blur=sectors == 1)

@@ -1,0 +1,68 @@
+"""A tile processor run in the variance-stabilised domain of Poisson-Gaussian noise.
+
+The engine hands processors bicubic-upsampled blocks in the image's own units. For signal-dependent
+noise the filter is solved for unit noise in the domain of the generalised Anscombe transform
+(:meth:`~napari_nssr.core.noise.NoiseModel.stabilise`), so :class:`Stabilised` transforms each
+block, runs the inner processor (a linear filter), and maps the result back with the exact unbiased
+inverse. Both maps are pointwise, so tiles, strips and lazy chunks give the same result as whole
+planes. (The transform comes after the upsampling rather than before: measured on the real photon
+noise set, 0.03 dB below transforming the input, and the engine stays one upsampler for all.)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from ..core.noise import NoiseModel, expected_transform_table
+from .base import TileProcessor
+
+
+class Stabilised(TileProcessor):
+    """``inner`` applied between :meth:`NoiseModel.stabilise` and :meth:`NoiseModel.unstabilise`."""
+
+    def __init__(self, inner: TileProcessor, noise: NoiseModel) -> None:
+        self.inner, self.noise = inner, noise
+        self.halo = inner.halo
+
+    def process_same(self, block: np.ndarray) -> np.ndarray:
+        stabilised = self.noise.stabilise(block).astype(block.dtype)
+        return self.noise.unstabilise(self.inner.process_same(stabilised)).astype(block.dtype)
+
+    def __call__(self, block: torch.Tensor) -> torch.Tensor:
+        return _unstabilise(self.noise, self.inner(_stabilise(self.noise, block)))
+
+    def to(self, device: torch.device, dtype: torch.dtype = torch.float32) -> TileProcessor:
+        return Stabilised(self.inner.to(device, dtype), self.noise)
+
+
+def _stabilise(noise: NoiseModel, z: torch.Tensor) -> torch.Tensor:
+    if noise.is_white:
+        return (z - noise.offset) / max(noise.read_std, 1e-300)
+    sigma = noise.read_std / noise.gain
+    return 2.0 * torch.sqrt(torch.clamp((z - noise.offset) / noise.gain + 0.375 + sigma**2, min=0.0))
+
+
+def _unstabilise(noise: NoiseModel, d: torch.Tensor) -> torch.Tensor:
+    """:meth:`NoiseModel.unstabilise` in torch (on the tensor's device): the same table and closed form."""
+    if noise.is_white:
+        return d * noise.read_std + noise.offset
+    sigma = noise.read_std / noise.gain
+    grid_np, expected_np = expected_transform_table(round(sigma, 6))
+    grid = torch.as_tensor(grid_np, dtype=d.dtype, device=d.device)
+    expected = torch.as_tensor(expected_np, dtype=d.dtype, device=d.device)
+    top = float(expected_np[-1])
+    # linear interpolation in the table: torch has no interp, searchsorted finds the interval
+    inside = torch.clamp(d, min=float(expected_np[0]), max=top).contiguous()
+    upper = torch.clamp(torch.searchsorted(expected, inside), 1, len(grid_np) - 1)
+    lower = upper - 1
+    span = torch.clamp(expected[upper] - expected[lower], min=1e-12)
+    weight = torch.clamp((inside - expected[lower]) / span, 0.0, 1.0)
+    tabled = grid[lower] + weight * (grid[upper] - grid[lower])
+    safe = torch.clamp(d, min=top)
+    root = math.sqrt(1.5)
+    closed = 0.25 * safe**2 + 0.25 * root / safe - 1.375 / safe**2 + 0.625 * root / safe**3 - 0.125 - sigma**2
+    photons = torch.where(d <= top, tabled, closed)
+    return noise.gain * photons + noise.offset
