@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from napari_nssr import super_resolve, upsample_bicubic
+from napari_nssr import BlindSettings, super_resolve, upsample_bicubic
 from napari_nssr.core.degrade import blur_subsample
 from napari_nssr.core.errors import ImageError, ImageTypeError, SettingsError
 from napari_nssr.core.kernels import gaussian_kernel
@@ -103,11 +103,15 @@ def test_default_model_beats_bicubic_on_a_blurred_photo():
 def test_progress_and_cancel(rng):
     x = rng.random((2, 40, 40)).astype(np.float32)
     seen = []
-    super_resolve(x, 2, tile_size=32, progress=seen.append, device="cpu")
+    tiled = BlindSettings(denoise="none")
+    super_resolve(x, 2, tiled, tile_size=32, progress=seen.append, device="cpu")
     # first the method prepares, then the 80x80 output planes in strips of 32**2 pixels, at least
     # 16 rows: 5 strips per plane, 2 planes
     assert seen[0].phase == "preparing the method" and seen[0].done == 0
     assert [p.done for p in seen[1:]] == list(range(1, 11)) and seen[-1].total == 10
+    whole = []  # the default denoises small images: whole planes, one step each
+    super_resolve(x, 2, tile_size=32, progress=whole.append, device="cpu")
+    assert [p.done for p in whole[1:]] == [1, 2] and whole[-1].total == 2
     with pytest.raises(InferenceCancelled):
         super_resolve(x, 2, tile_size=32, cancel=lambda: True)
 

@@ -16,7 +16,9 @@ import math
 import numpy as np
 import torch
 
+from ..core.denoise import denoise_unit_noise
 from ..core.noise import NoiseModel, expected_transform_table
+from ..core.resample import bicubic_plane
 from .base import TileProcessor
 
 
@@ -36,6 +38,26 @@ class Stabilised(TileProcessor):
 
     def to(self, device: torch.device, dtype: torch.dtype = torch.float32) -> TileProcessor:
         return Stabilised(self.inner.to(device, dtype), self.noise)
+
+
+class DenoisedStabilised(TileProcessor):
+    """Whole low-resolution planes: stabilised, denoised (non-local means at unit noise), upsampled,
+    filtered by ``inner`` for the noise left, and mapped back with the unbiased inverse."""
+
+    halo = None
+    from_source = True
+
+    def __init__(self, inner: TileProcessor, noise: NoiseModel, strength: float) -> None:
+        self.inner, self.noise, self.strength = inner, noise, strength
+
+    def __call__(self, block: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError("denoising takes whole low-resolution planes (process_source)")
+
+    def process_source(self, plane: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
+        denoised = denoise_unit_noise(self.noise.stabilise(plane), self.strength)
+        scale = (out_shape[0] / plane.shape[0], out_shape[1] / plane.shape[1])
+        up = np.ascontiguousarray(bicubic_plane(denoised, scale), dtype=plane.dtype)
+        return self.noise.unstabilise(self.inner.process_same(up)).astype(plane.dtype)
 
 
 def _stabilise(noise: NoiseModel, z: torch.Tensor) -> torch.Tensor:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
+
+import numpy as np
 
 from ...core.layout import Layout
 from ...core.noise import NoiseModel
+from ...core.resample import bicubic_plane
 from ..base import LinearFilter, Method, Prepared, TileProcessor, register_method
-from ..stabilised import Stabilised
+from ..stabilised import DenoisedStabilised, Stabilised
 from .solve import BlindSettings, blind_model
 
 
@@ -24,7 +28,33 @@ def blind_processor(record: dict[str, Any], filter_taps: Any) -> TileProcessor:
     """The solved filter, run in the variance-stabilised domain when the solve used a noise model."""
     linear = LinearFilter(filter_taps, unit_sum=True)  # solved with the sum held at 1
     noise = noise_of(record)
-    return linear if noise is None else Stabilised(linear, noise)
+    if noise is None:
+        return linear
+    if record.get("denoise"):
+        return DenoisedStabilised(linear, noise, record["denoise"]["strength"])
+    return Stabilised(linear, noise)
+
+
+class PerPlane(TileProcessor):
+    """Each whole low-resolution plane estimated and solved on its own (``per_plane=True``)."""
+
+    halo = None
+    from_source = True
+
+    def __init__(self, settings: BlindSettings) -> None:
+        self.settings = replace(settings, per_plane=False, planes=1)
+
+    def __call__(self, block: Any) -> Any:
+        raise NotImplementedError("per-plane estimates take whole low-resolution planes (process_source)")
+
+    def process_source(self, plane: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
+        scale = (out_shape[0] / plane.shape[0], out_shape[1] / plane.shape[1])
+        model = blind_model(plane, math.sqrt(scale[0] * scale[1]), False, self.settings)
+        processor = blind_processor(model.training["blind"], model.filter)
+        if processor.from_source:
+            return processor.process_source(plane, out_shape)
+        up = np.ascontiguousarray(bicubic_plane(plane, scale), dtype=plane.dtype)
+        return processor.process_same(up).astype(plane.dtype)
 
 
 @register_method
@@ -42,6 +72,10 @@ class Blind(Method):
         model = blind_model(image, math.sqrt(scale[0] * scale[1]), layout.rgb, settings)
         record = model.training["blind"]
         estimate = {k: v for k, v in record.items() if k != "settings"}
-        return Prepared(
-            self.name, settings, blind_processor(record, model.filter), model=model, info={"estimate": estimate}
-        )
+        if settings.per_plane:
+            # what the representative planes showed is recorded; each plane gets its own solve
+            estimate["per_plane"] = True
+            estimate["summary"] = f"estimated per plane (the middle planes: {record['summary']})"
+            return Prepared(self.name, settings, PerPlane(settings), info={"estimate": estimate})
+        processor = blind_processor(record, model.filter)
+        return Prepared(self.name, settings, processor, model=model, info={"estimate": estimate})
