@@ -14,6 +14,8 @@ Methods, each scored against the ground truth (PSNR and SSIM over the whole imag
 reference's data range; gains are over bicubic):
 - ``blind``: the default method, which sees only the image;
 - ``psf``: the psf method with the true PSF (the optics, or the PSF file);
+- ``psf bound``: the psf method with ``use="bound"``: the blind method (noise model, denoising)
+  with its blur estimate kept between the PSF's width and 1.5 times it;
 - ``psf NA+10%`` ... ``psf wl-10%``: the psf method given optics 10% off (widefield only);
 - ``richardson-lucy``: scikit-image's Richardson-Lucy (20 iterations) with the true PSF;
 - ``oracle``: the best 11x11 linear filter after bicubic, fitted by least squares *against the
@@ -90,6 +92,7 @@ def run(data: Path, scales: list[int]) -> list[dict]:
                 methods = {
                     "blind": "blind",
                     "psf": KnownPSFSettings(psf=psf),
+                    "psf bound": KnownPSFSettings(psf=psf, use="bound"),
                     "richardson-lucy": RichardsonLucySettings(psf=psf),
                 }
                 if psf.source == "widefield":

@@ -57,3 +57,34 @@ def test_a_georeference_is_kept_beside_the_pixels_and_refused_by_png(tmp_path):
     assert info.geo == geo and info.nodata == 0.0
     with pytest.raises(ImageError, match="georeference"):
         write_image(tmp_path / "g.png", np.zeros((20, 30), np.uint8), meta=ImageMeta(geo=geo))
+
+
+def test_optics_are_read_from_the_ome_xml_beside_the_image_and_kept_in_results(tmp_path, rng):
+    # the bioformats2raw layout: the image in group "0", the OME-XML in OME/METADATA.ome.xml
+    store = tmp_path / "scope.zarr"
+    image = rng.integers(0, 4000, (2, 64, 64)).astype(np.uint16)
+    omezarr.write_ome_zarr(str(store / "0"), image, ImageMeta(axes="CYX", pixel_size=(0.1, 0.1), unit="um"))
+    (store / "OME").mkdir()
+    xml = (
+        '<OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06"><Instrument ID="Instrument:0">'
+        '<Objective ID="Objective:0:0" LensNA="1.3" Immersion="Oil"/></Instrument><Image ID="Image:0">'
+        '<Pixels ID="Pixels:0" DimensionOrder="XYCZT" Type="uint16" SizeX="64" SizeY="64" SizeZ="1" SizeC="2" '
+        'SizeT="1"><Channel ID="Channel:0:0" EmissionWavelength="520" EmissionWavelengthUnit="nm"/>'
+        "</Pixels></Image></OME>"
+    )
+    (store / "OME" / "METADATA.ome.xml").write_text(xml)
+    _, meta = read_image_file(store / "0", lazy=True)
+    assert meta.optics == {"numerical_aperture": 1.3, "immersion_index": 1.515, "wavelength_um": pytest.approx(0.52)}
+    assert meta.pixel_size == (0.1, 0.1)
+    assert read_image_file(store, lazy=True)[1].optics == meta.optics  # the store: its first image
+    # a result written as OME-Zarr keeps them (its pixel size divided by the scale)
+    out = tmp_path / "out.zarr"
+    write_image(out, np.kron(image, np.ones((1, 2, 2), np.uint16)), meta=meta.scaled((2.0, 2.0)))
+    _, again = read_image_file(out, lazy=True)
+    assert again.optics == meta.optics and again.pixel_size == (0.05, 0.05)
+
+
+def test_an_ome_zarr_without_ome_xml_has_no_optics(tmp_path, rng):
+    path = tmp_path / "plain.zarr"
+    omezarr.write_ome_zarr(str(path), rng.random((32, 32)).astype(np.float32), ImageMeta(axes="YX"))
+    assert read_image_file(path, lazy=True)[1].optics == {}

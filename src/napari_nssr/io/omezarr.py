@@ -1,7 +1,9 @@
 """OME-Zarr (NGFF) images through ome-zarr: level 0 read lazily, results written as a pyramid.
 
 Reading takes the multiscale image's full-resolution level as a dask array (nothing is read until
-computed), its axes, and the physical pixel size and origin of its coordinate transformations.
+computed), its axes, the physical pixel size and origin of its coordinate transformations, and the
+optics (objective NA, immersion, emission wavelength) of the OME-XML that bioformats2raw writes
+beside the image (``OME/METADATA.ome.xml``); NGFF itself has no place for them.
 Writing stores a result with its physical size divided and its origin moved onto the result's
 pixel-centre grid (``ImageMeta.scaled``), in chunks computed lazily, with downsampled levels so
 that viewers open it quickly.
@@ -27,11 +29,13 @@ UNIT_WORDS = {v: k for k, v in UNIT_NAMES.items()} | {"µm": "micrometer", "metr
 CHUNK = 1024  # spatial chunk side of written results
 GEO_KEY = "nssr_geo"  # group attribute holding a GeoTIFF source's CRS, geotransform and nodata
 PYRAMID_MIN_SIDE = 512  # downsampled levels are added until the smallest is about this wide
+OME_XML_NAME = "METADATA.ome.xml"
 
 
 def is_ome_zarr(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` names a Zarr store (a folder ending in ``.zarr``)."""
-    return str(path).rstrip("/").lower().endswith(ZARR_SUFFIXES)
+    """Whether ``path`` names a Zarr store (a folder ending in ``.zarr``) or a group inside one
+    (``scope.zarr/0``, an image of a bioformats2raw store)."""
+    return any(part.lower().endswith(ZARR_SUFFIXES) for part in Path(str(path).rstrip("/")).parts)
 
 
 def read_ome_zarr(path: str | Path) -> tuple[Any, ImageMeta]:
@@ -56,9 +60,12 @@ def read_ome_zarr(path: str | Path) -> tuple[Any, ImageMeta]:
     from ome_zarr.reader import Reader
 
     location = parse_url(str(path))
+    nodes = [] if location is None else [node for node in Reader(location)() if node.data]
+    first_image = Path(path) / "0"
+    if not nodes and any((first_image / name).is_file() for name in ("zarr.json", ".zattrs")):
+        return read_ome_zarr(first_image)  # a bioformats2raw store: its first image
     if location is None:
         raise ImageError(f"could not read {path}: not a Zarr store")
-    nodes = [node for node in Reader(location)() if node.data]
     if not nodes:
         raise ImageError(f"could not read {path}: it holds no OME-Zarr image")
     node = nodes[0]
@@ -86,7 +93,55 @@ def read_ome_zarr(path: str | Path) -> tuple[Any, ImageMeta]:
     if isinstance(stored, dict) and stored.get("crs") and stored.get("transform"):
         geo = GeoInfo(crs=str(stored["crs"]), transform=tuple(float(v) for v in stored["transform"]))  # type: ignore[arg-type]
         nodata = stored.get("nodata")
-    return data, ImageMeta(axes=axes, pixel_size=pixel_size, unit=unit, origin=origin, geo=geo, nodata=nodata)
+    optics = read_ome_xml_optics(path)
+    return data, ImageMeta(
+        axes=axes, pixel_size=pixel_size, unit=unit, origin=origin, geo=geo, nodata=nodata, ome=True, optics=optics
+    )
+
+
+def _ome_xml_path(path: str | Path) -> Path | None:
+    """The OME-XML beside an OME-Zarr image (the bioformats2raw layout: ``OME/METADATA.ome.xml`` in
+    the store, whose image may be the store itself or one of its numbered groups)."""
+    here = Path(path)
+    for folder in (here, here.parent):
+        candidate = folder / "OME" / OME_XML_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_ome_xml_optics(path: str | Path) -> dict[str, float]:
+    """The optics (objective NA, immersion index, emission wavelength in um) the OME-XML beside an
+    OME-Zarr image records; empty when it has none (NGFF itself has no place for them)."""
+    from .tiff import ome_physics
+
+    xml = _ome_xml_path(path)
+    if xml is None:
+        return {}
+    return ome_physics(xml.read_text(encoding="utf-8", errors="replace"))[2]
+
+
+def ome_xml_for_optics(optics: dict[str, float]) -> str:
+    """A minimal OME-XML document recording ``optics`` (as :func:`read_ome_xml_optics` reads them)."""
+    objective = f' LensNA="{optics["numerical_aperture"]}"' if "numerical_aperture" in optics else ""
+    setting = (
+        f'<ObjectiveSettings ID="Objective:0:0" RefractiveIndex="{optics["immersion_index"]}"/>'
+        if "immersion_index" in optics
+        else ""
+    )
+    channel = (
+        f' EmissionWavelength="{optics["wavelength_um"] * 1000:g}" EmissionWavelengthUnit="nm"'
+        if "wavelength_um" in optics
+        else ""
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06">'
+        f'<Instrument ID="Instrument:0"><Objective ID="Objective:0:0"{objective}/></Instrument>'
+        f'<Image ID="Image:0">{setting}<Pixels ID="Pixels:0" DimensionOrder="XYZCT" Type="float" '
+        'SizeX="1" SizeY="1" SizeZ="1" SizeC="1" SizeT="1">'
+        f'<Channel ID="Channel:0:0"{channel}/></Pixels></Image></OME>'
+    )
 
 
 def _ome_axes(axes: str, ndim: int) -> list[dict[str, str]]:
@@ -150,6 +205,10 @@ def write_ome_zarr(path: str, image: Any, meta: ImageMeta, progress: Callable[[i
     _set_levels(group, paths, meta.origin if meta.pixel_size is not None else None, image.ndim)
     if meta.geo is not None:  # OME-Zarr has no georeference of its own: kept beside it, not lost
         group.attrs[GEO_KEY] = {"crs": meta.geo.crs, "transform": list(meta.geo.transform), "nodata": meta.nodata}
+    if meta.optics:  # nor a place for optics: kept where bioformats2raw puts the OME-XML
+        folder = Path(path) / "OME"
+        folder.mkdir(exist_ok=True)
+        (folder / OME_XML_NAME).write_text(ome_xml_for_optics(meta.optics), encoding="utf-8")
 
 
 def _progress_callback(progress: Callable[[int, int], None] | None) -> Any:
