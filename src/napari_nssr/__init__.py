@@ -30,6 +30,7 @@ from .methods.blind.estimate import BlurEstimate, estimate_blur
 from .methods.blind.solve import BlindSettings
 from .methods.deconvolution import RichardsonLucySettings, WienerSettings
 from .methods.fixed_filter import FilterSettings
+from .methods.ike import IKESettings
 from .methods.known_psf import KnownPSFSettings
 from .methods.psf import PSFSettings, make_psf
 from .methods.resolve import DEFAULT_METHOD, method_menu, prepare_method, resolve_method
@@ -77,6 +78,7 @@ __all__ = [
     "WienerSettings",
     "RichardsonLucySettings",
     "ZSSRSettings",
+    "IKESettings",
     "PSFSettings",
     "make_psf",
     "BlurEstimate",

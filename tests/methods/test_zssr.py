@@ -14,7 +14,7 @@ TINY = ZSSRSettings(iterations=20, crop=16, width=4, depth=3, back_projection=1,
 
 
 def test_registered_with_its_settings():
-    assert "zssr" in method_names() and method_menu()[-1] == "zssr"
+    assert "zssr" in method_names() and "zssr" in method_menu()
     method, settings = resolve_method("zssr")
     assert settings.iterations == 3000 and settings.crop == 128 and settings.depth == 8 and settings.width == 64
     with pytest.raises(SettingsError, match="device"):

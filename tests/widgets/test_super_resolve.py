@@ -190,7 +190,7 @@ def test_blind_mode_records_its_estimate(viewer, sr_widget, qtbot, finish):
 def test_each_method_has_its_settings_form_and_runs(viewer, sr_widget, finish, rng):
     layer = viewer.add_image(rng.random((16, 18)).astype(np.float32), name="img")
     viewer.layers.selection.active = layer
-    assert set(sr_widget.forms) == {"blind", "psf", "filter", "bicubic", "wiener", "richardson-lucy", "zssr"}
+    assert set(sr_widget.forms) == {"blind", "psf", "filter", "bicubic", "wiener", "richardson-lucy", "zssr", "ike"}
     sr_widget.method.value = "wiener"
     assert not sr_widget.forms["wiener"].native.isHidden() and sr_widget.forms["blind"].native.isHidden()
     sr_widget.forms["wiener"].fields["balance"].value = 0.3
@@ -417,3 +417,21 @@ def test_zssr_trains_in_the_worker_with_progress(viewer, sr_widget, finish, rng)
     assert any("ZSSR x2: iteration 30 of at most 30" in text for text in texts), texts
     fractions = [step.fraction for step in steps]
     assert fractions == sorted(fractions)  # the bar only moves forward
+
+
+def test_ike_trains_in_the_worker_with_progress(viewer, sr_widget, finish, rng):
+    layer = viewer.add_image(rng.random((20, 22)).astype(np.float32), name="img")
+    viewer.layers.selection.active = layer
+    sr_widget.method.value = "ike"
+    form = sr_widget.forms["ike"]
+    assert "blocks" not in form.fields and "iterations" in form.fields  # architecture: CLI only
+    form.fields["iterations"].value = 20
+    form.fields["crop"].value = 16
+    finish(sr_widget.task, sr_widget.run())
+    out = viewer.layers["img x2 (NSSR)"]
+    assert out.data.shape == (40, 44) and out.metadata["nssr"]["method"] == "ike"
+    assert out.metadata["nssr"]["iterations"] == 20
+    from napari_nssr._widgets._super_resolve import Step, run_jobs
+
+    steps = [item for item in run_jobs(sr_widget.plan(), sr_widget.method_settings(), "cpu") if isinstance(item, Step)]
+    assert any("IKE x2: iteration 20" in step.text for step in steps)

@@ -27,7 +27,7 @@ from ..core.errors import SettingsError
 from ..core.layout import Layout, check_scale
 from ..core.progress import PrepareProgress, drain
 from ..models.model import NSSRModel
-from . import bicubic, deconvolution, fixed_filter, known_psf, zssr
+from . import bicubic, deconvolution, fixed_filter, ike, known_psf, zssr
 from .base import Method, MethodSettings, Prepared, get_method, method_for_settings, method_names
 from .blind import method as blind_method
 from .known_psf import KnownPSFSettings
@@ -42,6 +42,7 @@ BUILT_IN = (
     deconvolution.Wiener,
     deconvolution.RichardsonLucy,
     zssr.ZSSR,
+    ike.IKE,
 )
 
 DEFAULT_METHOD = "blind"
