@@ -472,6 +472,8 @@ def blind_model(
     if small:
         if noise is None or spread <= 0:
             level = wavelet_noise(image, rgb, settings.min_noise)
+        elif denoised:  # what the denoising left, measured on the denoised plane
+            level = wavelet_noise(grey[0], False, settings.min_noise)
         else:
             level = 0.25 / spread
         if parse_noise(settings.noise) == "off":
