@@ -13,8 +13,9 @@ import numpy as np
 
 DENOISERS = ("auto", "nl-means", "none")
 #: ``auto`` denoises images of up to this many values in all (planes times channels): about 2 s per
-#: Mpx on two cores, so at most about half a minute; larger scenes and stacks stay tiled and fast
-AUTO_MAX_PIXELS = 16 * 1024 * 1024
+#: Mpx on two cores, so at most about 8 s, and a plane is one step (Cancel waits for it to end);
+#: larger scenes and stacks stay tiled, fast and cancellable tile by tile
+AUTO_MAX_PIXELS = 4 * 1024 * 1024
 PATCH_SIZE = 5
 PATCH_DISTANCE = 6
 #: how far (in input pixels) a denoised pixel depends on its neighbours
