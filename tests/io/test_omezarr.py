@@ -77,6 +77,7 @@ def test_optics_are_read_from_the_ome_xml_beside_the_image_and_kept_in_results(t
     assert meta.optics == {"numerical_aperture": 1.3, "immersion_index": 1.515, "wavelength_um": pytest.approx(0.52)}
     assert meta.pixel_size == (0.1, 0.1)
     assert read_image_file(store, lazy=True)[1].optics == meta.optics  # the store: its first image
+    assert omezarr.is_ome_zarr(store / "0") and not omezarr.is_ome_zarr(store / "OME" / "METADATA.ome.xml")
     # a result written as OME-Zarr keeps them (its pixel size divided by the scale)
     out = tmp_path / "out.zarr"
     write_image(out, np.kron(image, np.ones((1, 2, 2), np.uint16)), meta=meta.scaled((2.0, 2.0)))

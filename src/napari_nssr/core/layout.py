@@ -70,9 +70,7 @@ class Layout:
         before reading (a lazily read scene is never loaded whole)."""
         index = tuple(n // 2 for n in image.shape[: self.spatial[0]])
         if max_side is not None:
-            rows, cols = self.plane_shape(tuple(image.shape))
-            r0, c0 = max(0, (rows - max_side) // 2), max(0, (cols - max_side) // 2)
-            index += (slice(r0, r0 + max_side), slice(c0, c0 + max_side))
+            index += centre_window(self.plane_shape(tuple(image.shape)), max_side)
         plane = np.asarray(image[index], dtype=np.float64)
         return plane[..., :3].mean(axis=-1) if self.rgb else plane
 
@@ -87,13 +85,28 @@ class Layout:
         else:
             flat = np.unique(np.linspace(0, total - 1, min(count, total)).round().astype(int))
             indices = [tuple(int(i) for i in np.unravel_index(f, leading)) for f in flat]
-        crop: tuple[slice, ...] = ()
-        if max_side is not None:
-            rows, cols = self.plane_shape(tuple(image.shape))
-            r0, c0 = max(0, (rows - max_side) // 2), max(0, (cols - max_side) // 2)
-            crop = (slice(r0, r0 + max_side), slice(c0, c0 + max_side))
+        crop = () if max_side is None else centre_window(self.plane_shape(tuple(image.shape)), max_side)
         planes = [np.asarray(image[index + crop], dtype=np.float64) for index in indices]
         return [plane[..., :3] for plane in planes] if self.rgb else planes
+
+
+def centre_window(plane_shape: tuple[int, ...], side: int) -> tuple[slice, slice]:
+    """The ``(rows, cols)`` slices of a plane's centred window at most ``side`` wide.
+
+    Parameters
+    ----------
+    plane_shape : tuple of int
+        ``(rows, cols)`` (further entries, such as colour, are ignored).
+    side : int
+        The window's largest side.
+
+    Returns
+    -------
+    tuple of slice
+    """
+    rows, cols = plane_shape[:2]
+    r0, c0 = max(0, (rows - side) // 2), max(0, (cols - side) // 2)
+    return slice(r0, r0 + side), slice(c0, c0 + side)
 
 
 def looks_rgb(shape: tuple[int, ...]) -> bool:

@@ -34,6 +34,7 @@ import numpy as np
 from scipy.stats import chi2
 
 from .errors import ImageError, SettingsError
+from .layout import centre_window
 
 BLOCK = 8  # cells (3 x 3 pixels) per block side: 64 detail samples per block
 BANDS = 12  # intensity bands the blocks are sorted into
@@ -130,18 +131,6 @@ class NoiseModel:
         photons = np.where(d <= expected[-1], np.interp(d, expected, photons_grid), closed)
         return self.gain * photons + self.offset
 
-    def scaled(self, factor: float, shift: float = 0.0) -> NoiseModel:
-        """The same noise for the image ``factor * z + shift`` (``factor > 0``)."""
-        return NoiseModel(self.gain * factor, self.read_std * factor, self.offset * factor + shift)
-
-    def describe(self) -> dict[str, float]:
-        """The parameters, rounded for display and metadata."""
-        return {
-            "gain": float(f"{self.gain:.6g}"),
-            "read_std": float(f"{self.read_std:.6g}"),
-            "offset": float(f"{self.offset:.6g}"),
-        }
-
 
 EXACT_INVERSE_UP_TO = 60.0  # photons: the closed-form inverse is exact above (to 1e-4 photons)
 
@@ -162,22 +151,7 @@ def expected_transform_table(sigma: float) -> tuple[np.ndarray, np.ndarray]:
     return grid, np.maximum.accumulate(expected)
 
 
-@dataclass(frozen=True)
-class NoiseFit:
-    """What :func:`estimate_noise_model` measured: the model and the points it was fitted to."""
-
-    model: NoiseModel
-    means: np.ndarray
-    variances: np.ndarray
-
-
-def _crop(plane: np.ndarray, side: int) -> np.ndarray:
-    rows, cols = plane.shape
-    r0, c0 = max(0, (rows - side) // 2), max(0, (cols - side) // 2)
-    return plane[r0 : r0 + side, c0 : c0 + side]
-
-
-def estimate_noise_model(planes: Any, clipped: tuple[float, float] | None = None) -> NoiseFit:
+def estimate_noise_model(planes: Any, clipped: tuple[float, float] | None = None) -> NoiseModel:
     """Estimate Poisson-Gaussian noise from one 2D plane, or several of one image, in its own units.
 
     Parameters
@@ -193,9 +167,8 @@ def estimate_noise_model(planes: Any, clipped: tuple[float, float] | None = None
 
     Returns
     -------
-    NoiseFit
-        The model (``offset`` 0: a black level is not told from the image) and the (mean,
-        variance) points it was fitted to.
+    NoiseModel
+        ``offset`` 0: a black level is not told from the image.
 
     Raises
     ------
@@ -217,7 +190,7 @@ def estimate_noise_model(planes: Any, clipped: tuple[float, float] | None = None
             raise ImageError(f"the noise estimate needs 2D planes of at least 32x32 pixels, got {z.shape}")
         if not np.isfinite(z).all():
             raise ImageError("the image contains NaN or infinite values; replace them before super-resolving")
-        crops.append(_crop(z, MAX_SIDE))
+        crops.append(z[centre_window(z.shape, MAX_SIDE)])
     # 3 x 3 cells in blocks; smaller blocks where the planes are small, so that there are enough
     block = BLOCK if min(min(z.shape) for z in crops) >= 3 * BLOCK * 12 else BLOCK // 2
     pooled = [_block_statistics(z, block, clipped) for z in crops]
@@ -232,8 +205,7 @@ def estimate_noise_model(planes: Any, clipped: tuple[float, float] | None = None
     means = np.array([np.median(block_mean[band]) for band in bands])
     variances = np.array([np.quantile(block_var[band], QUANTILE) / bias for band in bands])
     counts = np.array([band.size for band in bands], dtype=np.float64)
-    model = _fit_line(means, variances, counts)
-    return NoiseFit(model, means, variances)
+    return _fit_line(means, variances, counts)
 
 
 def _block_statistics(z: np.ndarray, block: int, clipped: tuple[float, float] | None) -> tuple[np.ndarray, np.ndarray]:

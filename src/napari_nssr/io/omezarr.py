@@ -33,9 +33,13 @@ OME_XML_NAME = "METADATA.ome.xml"
 
 
 def is_ome_zarr(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` names a Zarr store (a folder ending in ``.zarr``) or a group inside one
-    (``scope.zarr/0``, an image of a bioformats2raw store)."""
-    return any(part.lower().endswith(ZARR_SUFFIXES) for part in Path(str(path).rstrip("/")).parts)
+    """Whether ``path`` names a Zarr store (a folder ending in ``.zarr``) or a Zarr group inside one
+    (``scope.zarr/0``, an image of a bioformats2raw store); a TIFF kept in such a folder is not."""
+    here = Path(str(path).rstrip("/"))
+    if here.name.lower().endswith(ZARR_SUFFIXES):
+        return True
+    inside = any(part.lower().endswith(ZARR_SUFFIXES) for part in here.parent.parts)
+    return inside and any((here / name).is_file() for name in ("zarr.json", ".zattrs", ".zgroup"))
 
 
 def read_ome_zarr(path: str | Path) -> tuple[Any, ImageMeta]:

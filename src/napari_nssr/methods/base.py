@@ -34,7 +34,7 @@ from ..core.errors import SettingsError
 from ..core.filters import blend_with_identity, convolve, project_sum_to_one
 from ..core.layout import Layout
 from ..core.progress import PrepareProgress
-from ..core.resample import bicubic_plane
+from ..core.resample import bicubic_plane, resample_plane
 from ..core.settings import Settings, settings_to_dict
 from ..models.model import NSSRModel
 
@@ -106,6 +106,46 @@ class TileProcessor(ABC):
             ``out_shape``, the plane's dtype.
         """
         raise NotImplementedError(f"{type(self).__name__} works on upsampled blocks, not on source planes")
+
+
+def process_plane(processor: TileProcessor, plane: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
+    """A whole plane through ``processor`` as the engine would run it: its own upsampling for a
+    source processor, else bicubic then :meth:`TileProcessor.process_same` (mirrored at the
+    plane's edges, as the engine's tiles are). The plane's dtype is kept."""
+    if processor.from_source:
+        return processor.process_source(plane, out_shape)
+    scale = (out_shape[0] / plane.shape[0], out_shape[1] / plane.shape[1])
+    up = np.ascontiguousarray(bicubic_plane(plane, scale), dtype=plane.dtype)
+    return processor.process_same(up).astype(plane.dtype)
+
+
+class UnitRangeLearner(TileProcessor):
+    """Base of the image-specific learners (ZSSR, IKE): whole low-resolution planes, each scaled to
+    [0, 1] by its own range for :meth:`upscale_unit` and back; a flat plane is upsampled by bicubic.
+    Outputs are clipped to the plane's range (ZSSR's paper code does so; a briefly trained network
+    can overshoot)."""
+
+    halo = None
+    from_source = True
+
+    def __call__(self, block: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError(f"{type(self).__name__} takes whole low-resolution planes (process_source)")
+
+    @abstractmethod
+    def upscale_unit(self, plane: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
+        """The super-resolved plane from ``plane`` (float32, in [0, 1]); any float dtype and shape
+        near ``out_shape`` (resampled to it)."""
+
+    def process_source(self, plane: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
+        lo, hi = float(plane.min()), float(plane.max())
+        if hi <= lo:  # flat: nothing to learn or sharpen
+            scale = (out_shape[0] / plane.shape[0], out_shape[1] / plane.shape[1])
+            return bicubic_plane(plane, scale).astype(plane.dtype)
+        scaled = ((plane - lo) / (hi - lo)).astype(np.float32)
+        result = np.clip(self.upscale_unit(scaled, out_shape), 0.0, 1.0)
+        if result.shape != out_shape:
+            result = resample_plane(result, out_shape)
+        return (result.astype(np.float64) * (hi - lo) + lo).astype(plane.dtype)
 
 
 class Identity(TileProcessor):

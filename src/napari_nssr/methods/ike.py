@@ -24,10 +24,9 @@ from ..core.devices import resolve_device
 from ..core.errors import SettingsError
 from ..core.layout import Layout
 from ..core.progress import PrepareProgress, drain
-from ..core.resample import bicubic_plane, resample_plane
 from ..core.settings import setting
 from ..training.ike import IKEModel, IKERecipe, super_resolve_plane, train_ike
-from .base import Method, MethodSettings, Prepared, TileProcessor, register_method
+from .base import Method, MethodSettings, Prepared, UnitRangeLearner, register_method
 
 TRAIN_SIDE = 1024  # training takes random crops: a centred crop this wide holds plenty of them
 
@@ -88,29 +87,14 @@ class IKESettings(MethodSettings):
         )
 
 
-class IKEProcessor(TileProcessor):
+class IKEProcessor(UnitRangeLearner):
     """Super-resolves whole low-resolution planes with IKENet's inverse pass."""
-
-    halo = None
-    from_source = True
 
     def __init__(self, model: IKEModel, device: str) -> None:
         self.model, self.device = model, device
 
-    def __call__(self, block: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError("IKE takes whole low-resolution planes (process_source)")
-
-    def process_source(self, plane: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
-        lo, hi = float(plane.min()), float(plane.max())
-        if hi <= lo:  # flat: nothing to learn or sharpen
-            scale = (out_shape[0] / plane.shape[0], out_shape[1] / plane.shape[1])
-            return bicubic_plane(plane, scale).astype(plane.dtype)
-        scaled = ((plane - lo) / (hi - lo)).astype(np.float32)
-        # clipped to the plane's own range, as ZSSR's outputs are: an untrained flow can overshoot
-        result = np.clip(super_resolve_plane(scaled, self.model, torch.device(self.device)), 0.0, 1.0)
-        if result.shape != out_shape:
-            result = resample_plane(result, out_shape)
-        return (result.astype(np.float64) * (hi - lo) + lo).astype(plane.dtype)
+    def upscale_unit(self, plane: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
+        return super_resolve_plane(plane, self.model, torch.device(self.device))
 
 
 @register_method

@@ -18,8 +18,7 @@ import torch
 
 from ..core.denoise import denoise_unit_noise
 from ..core.noise import NoiseModel, expected_transform_table
-from ..core.resample import bicubic_plane
-from .base import TileProcessor
+from .base import TileProcessor, process_plane
 
 
 class Stabilised(TileProcessor):
@@ -54,10 +53,8 @@ class DenoisedStabilised(TileProcessor):
         raise NotImplementedError("denoising takes whole low-resolution planes (process_source)")
 
     def process_source(self, plane: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
-        denoised = denoise_unit_noise(self.noise.stabilise(plane), self.strength)
-        scale = (out_shape[0] / plane.shape[0], out_shape[1] / plane.shape[1])
-        up = np.ascontiguousarray(bicubic_plane(denoised, scale), dtype=plane.dtype)
-        return self.noise.unstabilise(self.inner.process_same(up)).astype(plane.dtype)
+        denoised = denoise_unit_noise(self.noise.stabilise(plane), self.strength).astype(plane.dtype)
+        return self.noise.unstabilise(process_plane(self.inner, denoised, out_shape)).astype(plane.dtype)
 
 
 def _stabilise(noise: NoiseModel, z: torch.Tensor) -> torch.Tensor:

@@ -23,10 +23,9 @@ from ..core.errors import SettingsError
 from ..core.kernels import gaussian_kernel
 from ..core.layout import Layout
 from ..core.progress import PrepareProgress, drain
-from ..core.resample import bicubic_plane, resample_plane
 from ..core.settings import setting
 from ..training.zssr import ZSSRRecipe, ZSSRStep, scale_steps, train_zssr, upscale
-from .base import Method, MethodSettings, Prepared, TileProcessor, register_method
+from .base import Method, MethodSettings, Prepared, UnitRangeLearner, register_method
 
 TRAIN_SIDE = 1024  # ZSSR trains on random crops: a centred crop this wide holds plenty of them
 
@@ -94,29 +93,14 @@ class ZSSRSettings(MethodSettings):
         )
 
 
-class ZSSRProcessor(TileProcessor):
+class ZSSRProcessor(UnitRangeLearner):
     """Super-resolves whole low-resolution planes with trained ZSSR networks."""
-
-    halo = None
-    from_source = True
 
     def __init__(self, steps: list[ZSSRStep], recipe: ZSSRRecipe, device: str) -> None:
         self.steps, self.recipe, self.device = steps, recipe, device
 
-    def __call__(self, block: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError("ZSSR takes whole low-resolution planes (process_source)")
-
-    def process_source(self, plane: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
-        lo, hi = float(plane.min()), float(plane.max())
-        if hi <= lo:  # flat: nothing to learn or sharpen
-            return bicubic_plane(plane, (out_shape[0] / plane.shape[0], out_shape[1] / plane.shape[1])).astype(
-                plane.dtype
-            )
-        scaled = ((plane - lo) / (hi - lo)).astype(np.float32)
-        result = upscale(scaled, self.steps, self.recipe, torch.device(self.device))
-        if result.shape != out_shape:
-            result = resample_plane(result, out_shape)
-        return (result.astype(np.float64) * (hi - lo) + lo).astype(plane.dtype)
+    def upscale_unit(self, plane: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
+        return upscale(plane, self.steps, self.recipe, torch.device(self.device))
 
 
 @register_method

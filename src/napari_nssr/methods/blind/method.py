@@ -10,8 +10,7 @@ import numpy as np
 
 from ...core.layout import Layout
 from ...core.noise import NoiseModel
-from ...core.resample import bicubic_plane
-from ..base import LinearFilter, Method, Prepared, TileProcessor, register_method
+from ..base import LinearFilter, Method, Prepared, TileProcessor, process_plane, register_method
 from ..stabilised import DenoisedStabilised, Stabilised
 from .solve import BlindSettings, blind_model
 
@@ -50,11 +49,7 @@ class PerPlane(TileProcessor):
     def process_source(self, plane: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
         scale = (out_shape[0] / plane.shape[0], out_shape[1] / plane.shape[1])
         model = blind_model(plane, math.sqrt(scale[0] * scale[1]), False, self.settings)
-        processor = blind_processor(model.training["blind"], model.filter)
-        if processor.from_source:
-            return processor.process_source(plane, out_shape)
-        up = np.ascontiguousarray(bicubic_plane(plane, scale), dtype=plane.dtype)
-        return processor.process_same(up).astype(plane.dtype)
+        return process_plane(blind_processor(model.training["blind"], model.filter), plane, out_shape)
 
 
 @register_method

@@ -39,7 +39,7 @@ import numpy as np
 from ...core.denoise import AUTO_MAX_PIXELS, DENOISERS, denoise_unit_noise
 from ...core.errors import ImageError, SettingsError
 from ...core.kernels import GallerySettings, gaussian_kernel
-from ...core.layout import Layout
+from ...core.layout import Layout, centre_window
 from ...core.noise import NoiseModel, estimate_noise_model, parse_noise
 from ...core.settings import setting, settings_to_dict
 from ...models.model import NSSRModel
@@ -349,11 +349,11 @@ def quantised_noise(noise: float, settings: BlindSettings = DEFAULT_SETTINGS) ->
     return round(min(1.0, max(settings.min_noise, level)), 5)
 
 
-def image_noise(image: Any, layout: Layout, settings: BlindSettings = DEFAULT_SETTINGS) -> NoiseModel | None:
+def image_noise(planes: list[np.ndarray], rgb: bool, settings: BlindSettings = DEFAULT_SETTINGS) -> NoiseModel | None:
     """The noise the filter is solved for, in the image's units, as ``settings.noise`` says: given,
-    or measured on up to ``settings.planes`` planes (each colour channel apart). ``None`` for
-    ``off`` and ``white`` (no model), and where the image is too small or too clipped to measure
-    or shows no noise at all."""
+    or measured on the image's sample ``planes`` (:meth:`Layout.sample_planes`; each colour channel
+    apart). ``None`` for ``off`` and ``white`` (no model), and where the image is too small or too
+    clipped to measure or shows no noise at all."""
     choice = parse_noise(settings.noise)
     if isinstance(choice, NoiseModel):
         return choice
@@ -361,10 +361,9 @@ def image_noise(image: Any, layout: Layout, settings: BlindSettings = DEFAULT_SE
         return NoiseModel.white(choice) if choice > 0 else None
     if choice != "auto":
         return None
-    planes = layout.sample_planes(image, settings.planes, MAX_SIDE)
-    channels = [p[..., c] for p in planes for c in range(p.shape[-1])] if layout.rgb else planes
+    channels = [p[..., c] for p in planes for c in range(p.shape[-1])] if rgb else planes
     try:
-        model = estimate_noise_model(channels).model
+        model = estimate_noise_model(channels)
     except ImageError:
         return None
     spread = max(float(np.std(c)) for c in channels)
@@ -401,11 +400,6 @@ def describe_estimate(record: dict[str, Any]) -> str:
     planes = record.get("planes", 1)
     where = f" from {planes} planes" if planes > 1 else ""
     return f"{blur}; {text}; spectral slope {record.get('alpha', 2.0):.2f}{where}"
-
-
-def _centre(plane: np.ndarray, side: int) -> np.ndarray:
-    r0, c0 = max(0, (plane.shape[0] - side) // 2), max(0, (plane.shape[1] - side) // 2)
-    return plane[r0 : r0 + side, c0 : c0 + side]
 
 
 def _denoised(plane: np.ndarray, rgb: bool, strength: float) -> np.ndarray:
@@ -462,8 +456,8 @@ def blind_model(
         step = settings.width_step
         low = max(settings.min_std, round(bounds[0] / step) * step)
         bounds = (round(low, 4), round(max(low, round(bounds[1] / step) * step), 4))
-    noise = image_noise(image, layout, settings)
-    planes = layout.sample_planes(image, settings.planes, MAX_SIDE)
+    planes = layout.sample_planes(image, settings.planes, MAX_SIDE)  # read once: a lazy file stays unread
+    noise = image_noise(planes, layout.rgb, settings)
     if noise is not None:
         planes = [noise.stabilise(p) for p in planes]
     values = math.prod(int(n) for n in image.shape)
@@ -471,7 +465,10 @@ def blind_model(
     denoised = noise is not None and wanted
     if denoised:  # estimate and solve for what the processor will filter: the denoised planes
         # (their centres: the estimate needs no more, and denoising five 1024 crops took 10 s)
-        planes = [_denoised(_centre(p, DENOISED_ESTIMATE_SIDE), layout.rgb, settings.denoise_strength) for p in planes]
+        planes = [
+            _denoised(p[centre_window(p.shape, DENOISED_ESTIMATE_SIDE)], layout.rgb, settings.denoise_strength)
+            for p in planes
+        ]
     grey = [p.mean(axis=-1) if layout.rgb else p for p in planes]
     # the filter sees one channel at a time: its noise is the unit of the stabilised channels
     spread = float(np.sqrt(np.mean([np.var(p) for p in planes])))
