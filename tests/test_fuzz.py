@@ -14,7 +14,7 @@ from napari_nssr.apps.cli import main
 from napari_nssr.engine.tiles import plan
 
 DTYPES = [np.uint8, np.uint16, np.int16, np.uint32, np.int32, np.int64, np.float16, np.float32, np.float64]
-METHODS = ["bicubic", "chain", "blind", "wiener"]
+METHODS = ["bicubic", "chain", "blind", "wiener", "psf"]
 FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 

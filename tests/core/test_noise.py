@@ -99,3 +99,28 @@ def test_noise_settings_read_every_form():
     for bad in ("loud", "-1", "gain=0", "offset=3", "gain=x", "nan"):
         with pytest.raises(SettingsError):
             parse_noise(bad)
+
+
+def test_split_gives_two_copies_with_independent_noise_of_twice_the_variance():
+    rng = np.random.default_rng(5)
+    model = NoiseModel(gain=0.5, read_std=1.0, offset=10.0)
+    signal = np.full((256, 256), 60.0)  # 100 photons
+    photons = rng.poisson((signal - model.offset) / model.gain)
+    noisy = model.gain * photons + model.offset + rng.normal(0.0, model.read_std, signal.shape)
+    first, second, half = model.split(noisy, np.random.default_rng(6))
+    a, b = first - signal, second - signal
+    assert abs(float(np.corrcoef(a.ravel(), b.ravel())[0, 1])) < 0.02  # the noisy image's own are 1.0
+    expected = float(half.variance(signal).mean())
+    assert half.gain == 1.0 and half.read_std == pytest.approx(np.sqrt(2.0)) and half.offset == 10.0
+    assert float(a.var()) == pytest.approx(expected, rel=0.05) and float(b.var()) == pytest.approx(expected, rel=0.05)
+    np.testing.assert_allclose((first + second) / 2, noisy)
+
+
+@pytest.mark.parametrize("factor", [2.0**-990, 1e-200, 1e200, 2.0**990])
+def test_the_estimate_scales_with_the_image_whatever_its_units(factor):
+    rng = np.random.default_rng(9)
+    signal = smooth_texture(rng, 128) * 200.0
+    image = rng.poisson(signal).astype(np.float64)
+    base, scaled = estimate_noise_model(image), estimate_noise_model(image * factor)
+    assert scaled.gain == pytest.approx(base.gain * factor, rel=1e-6)
+    assert scaled.read_std == pytest.approx(base.read_std * factor, rel=1e-6, abs=1e-300)

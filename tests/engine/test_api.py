@@ -155,3 +155,15 @@ def test_cuda_matches_cpu(rng):
 def test_numpy_scalar_scales_are_accepted(rng):
     x = rng.random((10, 12)).astype(np.float32)
     np.testing.assert_array_equal(super_resolve(x, np.float32(2.0), "chain"), super_resolve(x, 2, "chain"))
+
+
+@pytest.mark.parametrize("magnitude", [1e-300, 1e38, 1e300])
+@pytest.mark.parametrize("method", ["blind", "psf"])
+def test_float64_images_far_from_one_give_finite_results(magnitude, method):
+    # found by the fuzz test: squares of 1e300 overflowed in the noise estimate, and the blend with
+    # bicubic upsampled float64 planes in float32 (inf beyond 3.4e38)
+    image = np.random.default_rng(0).standard_normal((32, 32, 3)) * magnitude
+    for strength in (0.5, 1.0):
+        out = super_resolve(image, 2, method, strength=strength, device="cpu")
+        assert out.dtype == np.float64 and np.isfinite(out).all()
+        assert float(np.abs(out).max()) < 100 * float(np.abs(image).max())

@@ -216,7 +216,8 @@ def run_jobs(jobs: list[Job], settings: MethodSettings, device: str) -> Generato
             )
 
             def tile_step(p: InferenceProgress, i: int = i, label: str = label, share: float = share) -> Step:
-                return Step((i + share + (1 - share) * p.done / p.total) / n, f"{label}: tile {p.done} of {p.total}")
+                within = f"tile {p.done} of {p.total}" if p.phase == InferenceProgress.phase else p.phase
+                return Step((i + share + (1 - share) * p.done / p.total) / n, f"{label}: {within}")
 
             data = yield from relay(steps, tile_step)
         job.layer_kwargs["metadata"][METADATA_KEY] = {

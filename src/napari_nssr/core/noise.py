@@ -93,7 +93,8 @@ class NoiseModel:
     def variance(self, signal: Any) -> np.ndarray:
         """The noise variance at ``signal`` (never below zero)."""
         signal = np.asarray(signal, dtype=np.float64)
-        return np.maximum(self.gain * (signal - self.offset) + self.read_std**2, 0.0)
+        # numpy's square: a read noise beyond 1e154 (an image in units of 1e300) gives inf, not an exception
+        return np.maximum(self.gain * (signal - self.offset) + np.square(np.float64(self.read_std)), 0.0)
 
     def mean_std(self, image: Any) -> float:
         """The root-mean-square noise over ``image``: the level of white noise with the same power
@@ -130,6 +131,32 @@ class NoiseModel:
         closed = 0.25 * safe**2 + 0.25 * root / safe - 1.375 / safe**2 + 0.625 * root / safe**3 - 0.125 - sigma**2
         photons = np.where(d <= expected[-1], np.interp(d, expected, photons_grid), closed)
         return self.gain * photons + self.offset
+
+    def split(self, image: Any, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, NoiseModel]:
+        """Two copies of ``image`` whose noises are independent of each other ("data fission").
+
+        ``image + z`` and ``image - z``, with ``z`` Gaussian of this model's variance at ``image``:
+        for Gaussian noise the two are exactly independent, each with twice the variance; for
+        photon noise nearly so above a few photons. What one copy predicts of the other's values
+        scores a restoration of the first without seeing the noise it is scored on (used to choose
+        a restoration's strength, :mod:`napari_nssr.methods.known_restore`).
+
+        Parameters
+        ----------
+        image : array-like
+            The noisy image, in its own units.
+        rng : numpy.random.Generator
+            Draws ``z``.
+
+        Returns
+        -------
+        tuple
+            ``(first, second, model)``: float64 copies and the noise model each follows (twice the
+            variance: gain doubled, read noise times sqrt 2).
+        """
+        z = np.asarray(image, dtype=np.float64)
+        shift = rng.standard_normal(z.shape) * np.sqrt(self.variance(z))
+        return z + shift, z - shift, NoiseModel(2.0 * self.gain, math.sqrt(2.0) * self.read_std, self.offset)
 
 
 EXACT_INVERSE_UP_TO = 60.0  # photons: the closed-form inverse is exact above (to 1e-4 photons)
@@ -191,6 +218,13 @@ def estimate_noise_model(planes: Any, clipped: tuple[float, float] | None = None
         if not np.isfinite(z).all():
             raise ImageError("the image contains NaN or infinite values; replace them before super-resolving")
         crops.append(z[centre_window(z.shape, MAX_SIDE)])
+    # statistics of squares overflow (or vanish) for values far from 1: measured in units of a power
+    # of two near the largest magnitude (exact), the model is scaled back at the end
+    largest = max(float(np.abs(z).max()) for z in crops)
+    unit = 2.0 ** -math.floor(math.log2(largest)) if largest > 0 else 1.0
+    crops = [z * unit for z in crops]
+    if clipped is not None:
+        clipped = (clipped[0] * unit, clipped[1] * unit)
     # 3 x 3 cells in blocks; smaller blocks where the planes are small, so that there are enough
     block = BLOCK if min(min(z.shape) for z in crops) >= 3 * BLOCK * 12 else BLOCK // 2
     pooled = [_block_statistics(z, block, clipped) for z in crops]
@@ -205,7 +239,8 @@ def estimate_noise_model(planes: Any, clipped: tuple[float, float] | None = None
     means = np.array([np.median(block_mean[band]) for band in bands])
     variances = np.array([np.quantile(block_var[band], QUANTILE) / bias for band in bands])
     counts = np.array([band.size for band in bands], dtype=np.float64)
-    return _fit_line(means, variances, counts)
+    fitted = _fit_line(means, variances, counts)
+    return NoiseModel(fitted.gain / unit, fitted.read_std / unit, fitted.offset / unit)
 
 
 def _block_statistics(z: np.ndarray, block: int, clipped: tuple[float, float] | None) -> tuple[np.ndarray, np.ndarray]:

@@ -73,7 +73,8 @@ def resample_axis(x: torch.Tensor, taps: np.ndarray, weights: np.ndarray, axis: 
 
 
 def bicubic_plane(plane: np.ndarray, scale: float | tuple[float, float]) -> np.ndarray:
-    """Pixel-centre bicubic upsampling of one 2D plane by ``scale``, in float32 (no checks, no tiles).
+    """Pixel-centre bicubic upsampling of one 2D plane by ``scale``, in float32, or float64 for a
+    float64 plane (whose values may lie beyond float32's range); no checks, no tiles.
 
     The same arithmetic as the engine's tiles, for the objectives that must see exactly the
     upsampler the filters are applied after.
@@ -88,13 +89,14 @@ def bicubic_plane(plane: np.ndarray, scale: float | tuple[float, float]) -> np.n
     Returns
     -------
     numpy.ndarray
-        The upsampled plane, float32.
+        The upsampled plane, float32 (float64 for a float64 plane).
     """
     sy, sx = scale if isinstance(scale, tuple) else (scale, scale)
     rows, cols = plane.shape
     row_plan = AxisPlan.bicubic(rows, int(round(rows * sy)))
     col_plan = AxisPlan.bicubic(cols, int(round(cols * sx)))
-    x = torch.from_numpy(np.ascontiguousarray(plane, dtype=np.float32))
+    precision = np.float64 if np.asarray(plane).dtype == np.float64 else np.float32
+    x = torch.from_numpy(np.ascontiguousarray(plane, dtype=precision))
     up = resample_axis(resample_axis(x, row_plan.index, row_plan.weight, 0), col_plan.index, col_plan.weight, 1)
     return up.numpy()
 

@@ -17,7 +17,7 @@ not fit the result's type.
 from __future__ import annotations
 
 import math
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -332,7 +332,9 @@ def run_tiles(
             tile_processor = processor.to(device, plane.dtype)
         for region in regions:
             if processor.from_source:  # whole planes (halo None): the processor upsamples itself
-                tile = processor.process_source(plane_np, (out_rows, out_cols))
+                steps = processor.iter_process_source(plane_np, (out_rows, out_cols))
+                # a long plane reports its steps (and can be stopped between them)
+                tile = yield from relay(steps, _plane_step(done, total))
             elif backend == "torch":
                 tile = tile_processor(upsampled_block(plane, plans, region, halo)).cpu().numpy()
             else:
@@ -346,6 +348,15 @@ def run_tiles(
             done += 1
             yield InferenceProgress(done, total)
     return result
+
+
+def _plane_step(done: int, total: int) -> Callable[[str], InferenceProgress]:
+    """What a whole-plane processor says it is doing, as progress within step ``done`` of ``total``."""
+
+    def step(text: str) -> InferenceProgress:
+        return InferenceProgress(done, total, text)
+
+    return step
 
 
 def iter_super_resolve(

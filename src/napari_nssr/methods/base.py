@@ -33,7 +33,7 @@ import torch
 from ..core.errors import SettingsError
 from ..core.filters import blend_with_identity, convolve, project_sum_to_one
 from ..core.layout import Layout
-from ..core.progress import PrepareProgress
+from ..core.progress import PrepareProgress, drain
 from ..core.resample import bicubic_plane, resample_plane
 from ..core.settings import Settings, settings_to_dict
 from ..models.model import NSSRModel
@@ -106,6 +106,26 @@ class TileProcessor(ABC):
             ``out_shape``, the plane's dtype.
         """
         raise NotImplementedError(f"{type(self).__name__} works on upsampled blocks, not on source planes")
+
+    def iter_process_source(self, plane: np.ndarray, out_shape: tuple[int, int]) -> Generator[str, None, np.ndarray]:
+        """:meth:`process_source` as a generator that yields a few words on each step it starts.
+
+        A processor whose planes take long (seconds) overrides it, so that the engine can report
+        within a plane and stop between steps when the generator is closed; the default yields
+        nothing.
+
+        Parameters
+        ----------
+        plane, out_shape
+            As for :meth:`process_source`.
+
+        Returns
+        -------
+        numpy.ndarray
+            As :meth:`process_source`.
+        """
+        return self.process_source(plane, out_shape)
+        yield  # pragma: no cover - makes this a generator
 
 
 def process_plane(processor: TileProcessor, plane: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
@@ -223,9 +243,12 @@ class _Blend(TileProcessor):
         self.from_source = inner.from_source
 
     def process_source(self, plane: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
+        return drain(self.iter_process_source(plane, out_shape))
+
+    def iter_process_source(self, plane: np.ndarray, out_shape: tuple[int, int]) -> Generator[str, None, np.ndarray]:
         scale = (out_shape[0] / plane.shape[0], out_shape[1] / plane.shape[1])
         up = bicubic_plane(plane, scale).astype(plane.dtype)
-        processed = self.inner.process_source(plane, out_shape)
+        processed = yield from self.inner.iter_process_source(plane, out_shape)
         return up + plane.dtype.type(self.strength) * (processed - up)
 
     def __call__(self, block: torch.Tensor) -> torch.Tensor:

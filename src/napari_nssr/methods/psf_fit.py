@@ -20,6 +20,7 @@ the amplitude and slope are fitted.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -46,15 +47,29 @@ def _kernel_power(psf: np.ndarray, scale: int, shape: tuple[int, int]) -> np.nda
     return (np.abs(np.fft.fft2(grid)) ** 2).reshape(scale, n0, scale, n1)
 
 
-def fit_slope_and_noise(
+@dataclass(frozen=True)
+class PSFSpectrum:
+    """What :func:`fit_psf_spectrum` found, for the image scaled to std 0.25.
+
+    ``amplitude * (f / s)^-alpha / s^2`` is the unblurred signal power at low-resolution frequency
+    ``f`` (the form of :func:`~napari_nssr.objectives.chain.prior_lr_power`, so the two compare
+    directly); ``noise`` is the white noise's std.
+    """
+
+    alpha: float
+    noise: float
+    amplitude: float
+
+
+def fit_psf_spectrum(
     image: Any,
     rgb: bool | None,
     psf: np.ndarray,
     scale: int,
     fixed_alpha: float | None = None,
     noise: float | None = None,
-) -> tuple[float, float]:
-    """The spectral slope and white-noise level of ``image``, knowing its PSF.
+) -> PSFSpectrum:
+    """The spectral slope, amplitude and white-noise level of ``image``, knowing its PSF.
 
     Parameters
     ----------
@@ -74,16 +89,16 @@ def fit_slope_and_noise(
 
     Returns
     -------
-    tuple of float
-        ``(alpha, noise)``: noise is the std of white noise for the image scaled to std 0.25 (the
-        convention of :class:`~napari_nssr.objectives.chain.ChainSettings`).
+    PSFSpectrum
+        The slope, the amplitude and the noise (the std of white noise for the image scaled to std
+        0.25: the convention of :class:`~napari_nssr.objectives.chain.ChainSettings`).
     """
     plane = Layout.of(tuple(image.shape), rgb).representative_plane(image, MAX_SIDE)
     if not np.isfinite(plane).all():
         raise ImageError("the image contains NaN or infinite values; replace them before super-resolving")
     spread = float(plane.std())
     if spread <= 1e-9 * max(1.0, float(np.abs(plane).max())):
-        return 2.0, 0.0
+        return PSFSpectrum(2.0, 0.0, 0.0)
     plane = (plane - plane.mean()) * (0.25 / spread)
     n0, n1 = plane.shape
     window = np.outer(np.hanning(n0), np.hanning(n1))
@@ -126,5 +141,5 @@ def fit_slope_and_noise(
         [start[n] for n in names],
         bounds=([lower[n] for n in names], [upper[n] for n in names]),
     ).x
-    _, alpha, level = unpack(q)
-    return alpha, math.exp(level / 2)
+    amplitude, alpha, level = unpack(q)
+    return PSFSpectrum(alpha, math.exp(level / 2), math.exp(amplitude))
