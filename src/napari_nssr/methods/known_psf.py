@@ -109,9 +109,11 @@ class KnownPSFSettings(MethodSettings):
         max=500,
     )
     max_iterations: int = setting(
-        48, "restoration: the most Richardson-Lucy iterations the choice considers", min=0, max=150
+        48, "restoration: the most Richardson-Lucy iterations the choice considers", min=0, max=150, advanced=True
     )
-    seed: int = setting(0, "restoration: seed of the noise split (the same seed, the same choice)", min=0)
+    seed: int = setting(
+        0, "restoration: seed of the noise split (the same seed, the same choice)", min=0, advanced=True
+    )
     noise_margin: float = setting(
         1.0,
         "linear filter: solve for this many times the estimated noise (1 was best with the image's own slope "
