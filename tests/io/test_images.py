@@ -82,3 +82,30 @@ def test_ome_tiff_results_stay_ome_with_the_physical_size_divided(tmp_path):
     write_image(tmp_path / "out.ome.tif", np.zeros((32, 36), np.uint16), meta=meta.scaled((2.0, 2.0)))
     _, out = read_image_file(tmp_path / "out.ome.tif")
     assert out.ome and out.pixel_size == pytest.approx((35.0, 32.5)) and out.unit == "nm"
+    assert out.optics == meta.optics  # the objective and the emission wavelength are kept
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_ome_tiff_results_keep_the_optics_in_valid_ome_xml_whatever_the_layout(tmp_path, lazy):
+    import xml.etree.ElementTree as ET
+
+    import dask.array as da
+    import tifffile
+
+    from napari_nssr.io.images import read_image_file, write_image
+    from napari_nssr.io.meta import ImageMeta
+
+    optics = {"numerical_aperture": 1.4, "immersion_index": 1.515, "wavelength_um": 0.52}
+    stack = np.random.default_rng(1).random((3, 300, 260)).astype(np.float32)  # wider than a tile
+    meta = ImageMeta(axes="ZYX", pixel_size=(0.1, 0.1), unit="µm", ome=True, optics=optics)
+    data = da.from_array(stack, chunks=(1, 128, 128)) if lazy else stack
+    write_image(tmp_path / "out.ome.tif", data, meta=meta)
+    pixels, out = read_image_file(tmp_path / "out.ome.tif")
+    np.testing.assert_array_equal(np.asarray(pixels), stack)  # the pages are untouched
+    assert out.optics == {k: pytest.approx(v) for k, v in optics.items()} and out.pixel_size == (0.1, 0.1)
+    with tifffile.TiffFile(tmp_path / "out.ome.tif") as tif:
+        root = ET.fromstring(tif.ome_metadata)
+    names = [child.tag.rsplit("}", 1)[-1] for child in root]
+    assert names.index("Instrument") < names.index("Image")  # the order OME's schema asks for
+    image = [child.tag.rsplit("}", 1)[-1] for child in root.find("{*}Image")]
+    assert image.index("InstrumentRef") < image.index("ObjectiveSettings") < image.index("Pixels")

@@ -47,3 +47,17 @@ def test_dtype_is_kept(dtype):
     noise = NoiseModel(0.01, 0.0)
     block = np.full((8, 8), 0.5, dtype=dtype)
     assert Stabilised(Identity(), noise).process_same(block).dtype == dtype
+
+
+def test_the_denoised_processor_announces_its_steps():
+    from napari_nssr.core.progress import drain
+    from napari_nssr.methods.stabilised import DenoisedStabilised
+
+    noise = NoiseModel(0.01, 0.0)
+    plane = np.random.default_rng(2).poisson(50.0, (32, 32)).astype(np.float32) * 0.01
+    processor = DenoisedStabilised(Identity(), noise, 0.5)
+    steps = processor.iter_process_source(plane, (64, 64))
+    assert [next(steps), next(steps)] == ["denoising", "filtering"]
+    out = drain(steps)
+    np.testing.assert_array_equal(out, processor.process_source(plane, (64, 64)))
+    assert out.shape == (64, 64) and out.dtype == np.float32

@@ -6,7 +6,8 @@ Reading keeps what a super-resolved copy must keep (:class:`~.meta.ImageMeta`):
 - its axes (ImageJ hyperstacks' ``TZCYX``, colour samples ``S``), so colour is not guessed;
 - its calibration: the pixel size from the resolution tags (and ImageJ's unit and z spacing);
 - an OME-TIFF's physical pixel size and the optics it records (objective NA, immersion, emission
-  wavelength), which the ``psf`` method offers as defaults.
+  wavelength), which the ``psf`` method offers as defaults; OME-TIFF results record them again
+  (:func:`ome_xml_with_optics`: tifffile's OME writer has no Instrument).
 
 A large TIFF is read lazily: a dask array whose chunks are the file's own tiles or strips, each
 read when needed by any process (:class:`TiffSource` holds only the path, so it travels to
@@ -106,6 +107,50 @@ def ome_physics(xml: str) -> tuple[tuple[float, float] | None, str | None, dict[
         size_unit = pixels.get("PhysicalSizeXUnit", "µm")
         size = (float(pixels.get("PhysicalSizeY")), float(pixels.get("PhysicalSizeX")))
     return size, size_unit, optics
+
+
+OME_NAMESPACE = "http://www.openmicroscopy.org/Schemas/OME/2016-06"
+
+
+def ome_xml_with_optics(xml: str, optics: dict[str, float]) -> str:
+    """``xml`` (an OME-XML document, as tifffile writes it) recording ``optics`` where
+    :func:`ome_physics` reads them: an Instrument with its Objective (``LensNA``) referenced by every
+    Image with ObjectiveSettings (``RefractiveIndex``), and each Channel's ``EmissionWavelength`` in
+    nm (tifffile's OME writer has no Instrument). Attributes already there are kept; OME's element
+    order is respected."""
+    import xml.etree.ElementTree as ET
+
+    ET.register_namespace("", OME_NAMESPACE)
+    ET.register_namespace("xsi", "http://www.w3.org/2001/XMLSchema-instance")
+    root = ET.fromstring(xml)
+
+    def tag(name: str) -> str:
+        return f"{{{OME_NAMESPACE}}}{name}"
+
+    images = root.findall(tag("Image"))
+    if not images:
+        return xml
+    if ("numerical_aperture" in optics or "immersion_index" in optics) and root.find(tag("Instrument")) is None:
+        instrument = ET.Element(tag("Instrument"), {"ID": "Instrument:0"})
+        objective = ET.SubElement(instrument, tag("Objective"), {"ID": "Objective:0:0"})
+        if "numerical_aperture" in optics:
+            objective.set("LensNA", f"{optics['numerical_aperture']:g}")
+        root.insert(list(root).index(images[0]), instrument)  # OME's order: Instrument before Image
+        for image in images:
+            # an Image's order: ..., InstrumentRef, ObjectiveSettings, ..., Pixels
+            pixels = image.find(tag("Pixels"))
+            at = list(image).index(pixels) if pixels is not None else len(image)
+            settings = ET.Element(tag("ObjectiveSettings"), {"ID": "Objective:0:0"})
+            if "immersion_index" in optics:
+                settings.set("RefractiveIndex", f"{optics['immersion_index']:g}")
+            image.insert(at, settings)
+            image.insert(at, ET.Element(tag("InstrumentRef"), {"ID": "Instrument:0"}))
+    if "wavelength_um" in optics:
+        for channel in root.iter(tag("Channel")):
+            if channel.get("EmissionWavelength") is None:
+                channel.set("EmissionWavelength", f"{optics['wavelength_um'] * 1000:g}")
+                channel.set("EmissionWavelengthUnit", "nm")
+    return '<?xml version="1.0" encoding="UTF-8"?>' + ET.tostring(root, encoding="unicode")
 
 
 def tiff_series(tif: Any, path: Path) -> tuple[tuple[int, ...], np.dtype, str, list[Any]]:
@@ -321,6 +366,23 @@ def write_tiff(
     import tifffile
 
     options = tiff_options(tuple(image.shape), meta, ome)
+    _write_pixels(path, image, options, lazy, progress, strip_rows)
+    if ome and meta.optics:  # tifffile's OME writer has no place for them: recorded after
+        with tifffile.TiffFile(path) as tif:
+            xml = tif.pages[0].description
+        tifffile.tiffcomment(path, comment=ome_xml_with_optics(xml, meta.optics).encode("utf-8"))
+
+
+def _write_pixels(
+    path: str,
+    image: Any,
+    options: dict[str, Any],
+    lazy: bool,
+    progress: Callable[[int, int], None] | None,
+    strip_rows: int,
+) -> None:
+    import tifffile
+
     size = int(np.prod(image.shape)) * np.dtype(image.dtype).itemsize
     big = size > 2**32 - 2**25  # classic TIFF offsets are 32-bit
     if not lazy:
