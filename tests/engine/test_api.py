@@ -109,9 +109,12 @@ def test_progress_and_cancel(rng):
     # 16 rows: 5 strips per plane, 2 planes
     assert seen[0].phase == "preparing the method" and seen[0].done == 0
     assert [p.done for p in seen[1:]] == list(range(1, 11)) and seen[-1].total == 10
-    whole = []  # the default denoises small images: whole planes, one step each
+    whole = []  # the default denoises small images: whole planes, one step each, its steps announced
     super_resolve(x, 2, tile_size=32, progress=whole.append, device="cpu")
-    assert [p.done for p in whole[1:]] == [1, 2] and whole[-1].total == 2
+    planes = [p.done for p in whole[1:] if p.phase == "super-resolving"]
+    within = [(p.done, p.phase) for p in whole[1:] if p.phase != "super-resolving"]
+    assert planes == [1, 2] and whole[-1].total == 2
+    assert within == [(0, "denoising"), (0, "filtering"), (1, "denoising"), (1, "filtering")]
     with pytest.raises(InferenceCancelled):
         super_resolve(x, 2, tile_size=32, cancel=lambda: True)
 
