@@ -88,7 +88,7 @@ class KnownPSFSettings(MethodSettings):
         "auto",
         "denoise-deconvolve: denoise, filter for the PSF, then Richardson-Lucy, with the filter's caution and "
         "the iteration count chosen by splitting the image's noise (photon noise only; whole planes, about 2 s "
-        "per Mpx; real microscopy at x2: +1.21 -> +1.68 dB over bicubic); auto: that for images with photon "
+        "per Mpx; real microscopy at x2: +1.21 -> +1.69 dB over bicubic); auto: that for images with photon "
         "noise of up to 4 Mpx at integer scales; linear: the filter alone (tiled, fast)",
         choices=RESTORES,
     )
