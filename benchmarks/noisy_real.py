@@ -1,7 +1,7 @@
 """The blind mode on real images with photon noise: issue #13's protocol and targets.
 
-Run: python benchmarks/noisy_real.py [--data ../shared/data] [--methods blind] [--scales 2 4]
-     [--markdown out.md]
+Run: python benchmarks/noisy_real.py [--data ../shared/data] [--methods blind] [--known-psf]
+     [--scales 2 4] [--markdown out.md]
 
 Ground truths, from ``../shared/data`` (each scaled to [0, 1] by its own range): the nuclei image,
 three middle planes of the widefield pollen stack (14, 16, 18), the aerial orthophoto (RGB) and
@@ -11,6 +11,9 @@ temporary folder and run through ``napari-nssr bench``'s own protocol (``run_ben
 Poisson noise at 100, 300, 1000 and 3000 photons for the image's full scale and Gaussian read noise
 of 2 photons; PSNR and SSIM on luma with the scale shaved at the borders.
 
+With ``--known-psf`` the ``psf`` method is scored too, given the protocol's own PSF: as it runs by
+default (``psf``: the restoration) and its filter alone (``psf linear``).
+
 The summary gives, per method and scale, the mean gain over bicubic (PSNR and SSIM) and the worst
 case, against the targets: mean >= +1.0 dB at x2 and >= +0.5 dB at x4, SSIM up, no case below
 bicubic by more than 0.2 dB.
@@ -19,14 +22,17 @@ bicubic by more than 0.2 dB.
 from __future__ import annotations
 
 import argparse
+import math
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import tifffile
 
-from napari_nssr.apps.bench import PHOTON_PEAKS, BenchMethod, Method, run_benchmark
+from napari_nssr import KnownPSFSettings, PSFSettings, super_resolve
+from napari_nssr.apps.bench import PHOTON_PEAKS, PSF_STD_LR, BenchMethod, Method, run_benchmark
 from napari_nssr.methods.resolve import resolve_method
 
 TARGETS = {2: 1.0, 4: 0.5}
@@ -59,6 +65,19 @@ def methods_from_specs(method_specs: list[str]) -> dict[str, Method]:
         resolve_method(spec)  # a clear error for an unknown name before any work
         methods[spec] = BenchMethod(spec)
     return methods
+
+
+@dataclass
+class TruePSF:
+    """The ``psf`` method given the protocol's own PSF: a Gaussian of std :data:`PSF_STD_LR`
+    low-resolution pixels (``scale`` times that on the output grid)."""
+
+    restore: str = "auto"
+
+    def __call__(self, lr: np.ndarray, scale: int) -> np.ndarray:
+        std = PSF_STD_LR * scale
+        psf = PSFSettings(source="gaussian", sigma=std, size=int(2 * math.ceil(4 * std) + 1))
+        return np.asarray(super_resolve(lr, scale, KnownPSFSettings(psf=psf, restore=self.restore)))
 
 
 def run(data: Path, methods: dict[str, Method], scales: list[int]) -> dict:
@@ -131,11 +150,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default="../shared/data")
     parser.add_argument("--methods", default="blind", help="comma-separated method specs scored beside bicubic")
+    parser.add_argument("--known-psf", action="store_true", help="also the psf method given the true PSF")
     parser.add_argument("--scales", type=int, nargs="+", default=[2, 4])
     parser.add_argument("--markdown")
     args = parser.parse_args()
     specs = [s.strip() for s in args.methods.split(",") if s.strip()]
-    text = summary(run(Path(args.data), methods_from_specs(specs), args.scales), args.scales)
+    methods = methods_from_specs(specs)
+    if args.known_psf:
+        methods.update({"psf": TruePSF(), "psf linear": TruePSF("linear")})
+    text = summary(run(Path(args.data), methods, args.scales), args.scales)
     print("\n" + text)
     if args.markdown:
         Path(args.markdown).write_text(text + "\n")
