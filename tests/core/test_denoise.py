@@ -19,3 +19,18 @@ def test_most_unit_noise_is_removed_from_a_smooth_plane(rng):
 def test_a_flat_plane_stays_flat():
     flat = np.full((40, 40), 7.5)
     np.testing.assert_allclose(denoise_unit_noise(flat, 0.5), flat, rtol=0, atol=1e-9)
+
+
+def test_large_planes_are_denoised_tile_by_tile_as_one_and_can_stop_between_tiles(rng, monkeypatch):
+    from skimage.restoration import denoise_nl_means
+
+    import napari_nssr.core.denoise as denoise
+
+    plane = rng.standard_normal((150, 130)) + np.linspace(0, 10, 130)[None]
+    whole = denoise_nl_means(plane, h=0.5, sigma=1.0, fast_mode=True, patch_size=5, patch_distance=6)
+    monkeypatch.setattr(denoise, "TILE", 64)  # 3 x 3 tiles
+    steps = denoise.iter_denoise_unit_noise(plane, 0.5)
+    said = [next(steps) for _ in range(2)]
+    assert said == ["denoising part 1 of 9", "denoising part 2 of 9"]
+    steps.close()  # stops there
+    np.testing.assert_allclose(denoise.denoise_unit_noise(plane, 0.5), whole, rtol=0, atol=1e-6)

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..core.denoise import denoise_unit_noise
+from ..core.denoise import denoise_unit_noise, iter_denoise_unit_noise
 from ..core.forward_model import SamplingOperator, richardson_lucy_path
 from ..core.noise import NoiseModel
 from ..core.progress import PrepareProgress, drain
@@ -55,8 +55,9 @@ ALPHA_STEP = 0.05
 #: Richardson-Lucy counts values from a little below the black level (this fraction of the
 #: plane's range), so that a start that dips below it is not held at zero for good
 FLOOR_MARGIN = 0.01
-#: a plane being restored reports (and can be stopped) every this many iterations
-REPORT_EVERY = 5
+#: a plane being restored reports (and can be stopped) every this many iterations (about 1.3 s on a
+#: 4096 x 4096 output on two cores)
+REPORT_EVERY = 2
 #: the choice is made on a centred crop of the representative plane at most this wide (LR pixels)
 CHOICE_SIDE = 512
 
@@ -232,13 +233,12 @@ class KnownPSFRestoration(TileProcessor):
     def iter_process_source(self, plane: np.ndarray, out_shape: tuple[int, int]) -> Generator[str, None, np.ndarray]:
         """The three steps, yielding before each and every :data:`REPORT_EVERY` iterations (a 2048 x
         2048 plane takes seconds per step on two cores; closing the generator stops it there)."""
-        yield "denoising"
-        denoised = denoise_plane(plane, self.noise, self.strength)
+        denoised = yield from iter_denoise_unit_noise(self.noise.stabilise(plane), self.strength)
         yield "filtering for the PSF"
         operator = SamplingOperator(self.psf, self.scale, plane.shape)
-        start = self.noise.unstabilise(
-            process_plane(LinearFilter(self.taps, unit_sum=True), denoised, operator.hr_shape)
-        )
+        filtered = process_plane(LinearFilter(self.taps, unit_sum=True), denoised, operator.hr_shape)
+        yield "mapping back to the image's values"
+        start = self.noise.unstabilise(filtered)
         observed = self.noise.unstabilise(denoised)
         floor = richardson_lucy_floor(self.noise, observed)
         reports = list(range(0, self.iterations, REPORT_EVERY)) + [self.iterations]
@@ -247,7 +247,8 @@ class KnownPSFRestoration(TileProcessor):
             restored = estimate
             if count < self.iterations:
                 last = min(count + REPORT_EVERY, self.iterations)
-                yield f"Richardson-Lucy iterations {count + 1}-{last} of {self.iterations}"
+                which = f"iteration {last}" if last == count + 1 else f"iterations {count + 1}-{last}"
+                yield f"Richardson-Lucy {which} of {self.iterations}"
         if restored.shape != tuple(out_shape):  # the engine rounds output sizes; the model is on s x the plane
             restored = resample_plane(restored, out_shape)
         return restored.astype(plane.dtype)

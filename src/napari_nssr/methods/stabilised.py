@@ -17,7 +17,7 @@ from collections.abc import Generator
 import numpy as np
 import torch
 
-from ..core.denoise import denoise_unit_noise
+from ..core.denoise import iter_denoise_unit_noise
 from ..core.noise import NoiseModel, expected_transform_table
 from ..core.progress import drain
 from .base import TileProcessor, process_plane
@@ -58,9 +58,9 @@ class DenoisedStabilised(TileProcessor):
         return drain(self.iter_process_source(plane, out_shape))
 
     def iter_process_source(self, plane: np.ndarray, out_shape: tuple[int, int]) -> Generator[str, None, np.ndarray]:
-        """The steps, each announced (the denoising is one call: up to about 8 s on a 4 Mpx plane)."""
-        yield "denoising"
-        denoised = denoise_unit_noise(self.noise.stabilise(plane), self.strength).astype(plane.dtype)
+        """The steps, each announced (the denoising tile by tile: about 0.5 s each on two cores)."""
+        denoised = yield from iter_denoise_unit_noise(self.noise.stabilise(plane), self.strength)
+        denoised = denoised.astype(plane.dtype)
         yield "filtering"
         return self.noise.unstabilise(process_plane(self.inner, denoised, out_shape)).astype(plane.dtype)
 

@@ -79,7 +79,7 @@ class BlindSettings(MethodSettings):
         "nl-means: denoise each stabilised plane (non-local means at its unit noise) before the filter, which "
         "then solves for the noise left; whole planes at a time, about 2 s per Mpx (real images with photon "
         "noise: +0.90 -> +1.21 dB over bicubic at x2, +0.48 -> +0.69 at x4). auto: on for images of up to "
-        "4 Mpx in all (a plane is one step, Cancel waits for it; larger scenes and stacks stay tiled and fast); "
+        "4 Mpx in all (at most about 8 s on 2 cores; larger scenes and stacks stay tiled and fast); "
         "none: off",
         choices=DENOISERS,
     )
