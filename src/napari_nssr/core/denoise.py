@@ -51,7 +51,7 @@ def denoise_unit_noise(plane: np.ndarray, strength: float) -> np.ndarray:
 
 
 def iter_denoise_unit_noise(plane: np.ndarray, strength: float) -> Generator[str, None, np.ndarray]:
-    """:func:`denoise_unit_noise` tile by tile (:data:`TILE`), yielding before each tile (about 0.5 s
+    """:func:`denoise_unit_noise` tile by tile (:data:`TILE`), yielding before each tile (about 0.25 s
     of work on two cores) a few words saying which; closing the generator stops it there.
 
     Parameters
