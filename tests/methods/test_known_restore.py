@@ -57,7 +57,8 @@ def test_restoration_beats_the_filter_alone_blind_and_bicubic_on_real_microscopy
     linear = compare_to_reference(truth, super_resolve(lr, 2, KnownPSFSettings(psf=OPTICS, restore="linear")))[0]
     blind = compare_to_reference(truth, super_resolve(lr, 2, "blind"))[0]
     bicubic = compare_to_reference(truth, upsample_bicubic(lr, 2))[0]
-    # measured on this crop: +0.4 to +0.7 dB over the filter alone, +0.5 to +1.2 over blind
+    # measured on this crop (100, 1000 photons): +0.70, +0.68 dB over the filter alone, +0.45, +1.47 over
+    # blind, +1.28, +2.39 over bicubic
     assert restored > linear + 0.2 and restored > blind + 0.2 and restored > bicubic + 0.8
 
 

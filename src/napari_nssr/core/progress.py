@@ -40,13 +40,7 @@ def drain(steps: Generator[P, None, R], report: Callable[[P], None] | None = Non
     -------
     The generator's return value.
     """
-    while True:
-        try:
-            item = next(steps)
-        except StopIteration as done:
-            return done.value
-        if report is not None:
-            report(item)
+    return run_steps(steps, report)
 
 
 def relay(steps: Generator[P, None, R], convert: Callable[[P], Q]) -> Generator[Q, None, R]:
@@ -74,10 +68,11 @@ def relay(steps: Generator[P, None, R], convert: Callable[[P], Q]) -> Generator[
 def run_steps(
     steps: Generator[P, None, R],
     progress: Callable[[P], None] | None,
-    cancel: Callable[[], bool] | None,
-    cancelled: Callable[[P], Exception],
+    cancel: Callable[[], bool] | None = None,
+    cancelled: Callable[[P], Exception] | None = None,
 ) -> R:
-    """Exhaust ``steps``, reporting each item to ``progress``; raise ``cancelled(item)`` once ``cancel()``."""
+    """Exhaust ``steps``, reporting each item to ``progress``; once ``cancel()`` is true, close
+    ``steps`` and raise ``cancelled(item)`` (both given together, or neither)."""
     while True:
         try:
             report = next(steps)
@@ -85,6 +80,6 @@ def run_steps(
             return done.value
         if progress is not None:
             progress(report)
-        if cancel is not None and cancel():
+        if cancel is not None and cancelled is not None and cancel():
             steps.close()
             raise cancelled(report)
