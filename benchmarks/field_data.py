@@ -50,7 +50,7 @@ def speed() -> dict:
     import cv2
     import torch
 
-    from napari_nssr import super_resolve
+    from napari_nssr import make_request, prepare, super_resolve
     from napari_nssr.engine import tiles
 
     rng = np.random.default_rng(0)
@@ -61,11 +61,11 @@ def speed() -> dict:
         times_sr.append(best_of(lambda: super_resolve(image, 2, "default", device="cpu"), 3))
         times_cv.append(best_of(lambda: cv2.resize(image, (4096, 4096), interpolation=cv2.INTER_CUBIC), 3))
     t_sr, t_cv = statistics.median(times_sr), statistics.median(times_cv)
-    checked = tiles.plan(image, 2)
-    processor = tiles.prepare(image, checked, "default").processor
+    plan = make_request(2, "default").plan(image)
+    processor = prepare(image, plan).processor
 
     def run(backend: str) -> np.ndarray:
-        steps = tiles.run_tiles(image, checked, processor, 1024, torch.device("cpu"), backend)
+        steps = tiles.run_tiles(image, plan, processor, torch.device("cpu"), backend)
         while True:
             try:
                 next(steps)

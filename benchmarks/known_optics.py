@@ -39,12 +39,12 @@ import tifffile
 import torch
 import torch.nn.functional as F
 
-from napari_nssr import KnownPSFSettings, PSFSettings, RichardsonLucySettings, super_resolve, upsample_bicubic
+from napari_nssr import KnownPSFSettings, PSFSettings, make_request, prepare, super_resolve, upsample_bicubic
 from napari_nssr.core.degrade import add_noise, blur_subsample
 from napari_nssr.core.metrics import compare_to_reference
-from napari_nssr.methods.known_psf import known_psf_model
-from napari_nssr.methods.psf import make_psf
-from napari_nssr.methods.resolve import prepare_method
+from napari_nssr.methods import RichardsonLucySettings
+from napari_nssr.methods.psf.kernels import make_psf
+from napari_nssr.methods.psf.method import known_psf_model
 
 PEAKS = (100, 300, 1000, 3000)
 READ_NOISE_PHOTONS = 2.0
@@ -123,7 +123,7 @@ def run(data: Path, scales: list[int]) -> list[dict]:
                 print(f"{name} {psf.source} x{scale} {peak} photons: bicubic {bicubic[0]:.2f} dB; {gains}", flush=True)
                 estimate = known_psf_model(lr, scale, None, methods["psf linear"]).training["psf"]  # cached solve
                 row["fit"] = f"{estimate['alpha']:.2f} / {estimate['noise']:.3f}"
-                found = prepare_method(lr, scale, methods["psf"]).info["estimate"]["restoration"]
+                found = prepare(lr, make_request(scale, methods["psf"])).info["estimate"]["restoration"]
                 row["chosen"] = f"{found['noise_factor']:g} / {found['iterations']}"
     return rows
 

@@ -13,10 +13,11 @@ import time
 import numpy as np
 import torch
 
-from napari_nssr import LCNN, load_model, super_resolve, upsample_bicubic
+from napari_nssr import load_model, super_resolve, upsample_bicubic
 from napari_nssr.core.devices import resolve_device
 from napari_nssr.methods.blind.estimate import estimate_blur
 from napari_nssr.methods.blind.solve import DEFAULT_SETTINGS, default_filter_size, quantised, solved_model
+from napari_nssr.networks.lcnn import LCNN
 
 
 def median_seconds(fn, repeats: int) -> float:

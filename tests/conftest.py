@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_nssr import GallerySettings, LCNNSettings, TrainSettings, train_model
+from napari_nssr import GallerySettings, TrainSettings, train_model
+from napari_nssr.networks.lcnn import LCNNSettings
 from napari_nssr.objectives.dil import DILLossSettings
 
 

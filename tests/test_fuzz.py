@@ -9,9 +9,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from napari_nssr import NSSRError, super_resolve
+from napari_nssr import NSSRError, make_request, super_resolve
 from napari_nssr.apps.cli import main
-from napari_nssr.engine.tiles import plan
 
 DTYPES = [np.uint8, np.uint16, np.int16, np.uint32, np.int32, np.int64, np.float16, np.float32, np.float64]
 METHODS = ["bicubic", "chain", "blind", "wiener", "psf"]
@@ -65,7 +64,7 @@ scales = st.one_of(
 def test_super_resolve_gives_a_sound_result_or_a_documented_error(image, scale, method, strength):
     before = image.copy()
     try:
-        expected = plan(image, scale, strength).shape
+        expected = make_request(scale, strength=strength).plan(image).shape
         out = super_resolve(image, scale, method, strength=strength, device="cpu")
     except NSSRError as exc:
         event(f"refused: {str(exc)[:45]}")

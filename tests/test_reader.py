@@ -49,9 +49,9 @@ def test_a_multiband_geotiff_opens_one_layer_per_band():
 
 
 def test_large_files_open_lazily_as_a_pyramid(tmp_path, monkeypatch):
-    import napari_nssr.io.images as images
+    import napari_nssr.io.tiff as tiff
 
-    monkeypatch.setattr(images, "LAZY_BYTES", 1000)
+    monkeypatch.setattr(tiff, "LAZY_BYTES", 1000)
     tifffile.imwrite(tmp_path / "big.tif", np.ones((2 * PYRAMID_SMALLEST + 8, 2 * PYRAMID_SMALLEST), np.uint8))
     ((levels, kwargs, _),) = read_file(str(tmp_path / "big.tif"))
     assert kwargs["multiscale"] is True and isinstance(levels[0], da.Array)

@@ -6,6 +6,9 @@ import ast
 from pathlib import Path
 
 import napari_nssr
+import napari_nssr.methods
+import napari_nssr.training
+from napari_nssr.core import errors
 
 SRC = Path(napari_nssr.__file__).parent
 TESTS = Path(__file__).parent
@@ -70,26 +73,96 @@ def test_imports_only_go_downward_and_none_hide_in_functions():
 
 def test_the_public_api_names_what_callers_need():
     assert set(napari_nssr.__all__) <= set(dir(napari_nssr))
-    for name in ("super_resolve", "NSSRError", "BlindSettings", "WienerSettings", "load_model", "train_model"):
+    for name in ("super_resolve", "make_request", "prepare", "NSSRError", "BlindSettings", "load_model", "train_model"):
         assert name in napari_nssr.__all__
     assert not any(name.startswith("_") for name in napari_nssr.__all__ if name != "__version__")
+    assert len(napari_nssr.__all__) <= 30  # the few names a user calls; the rest from its subpackage
+    cancels = [name for name in dir(errors) if name.endswith("Cancelled")]
+    assert cancels == ["Cancelled"]  # one cancel exception
+
+
+# the public faces: the top level, and the subpackages whose __all__ holds the rest of what users import
+FACES = [napari_nssr, napari_nssr.methods, napari_nssr.training]
+
+
+def _public() -> list[tuple[str, object]]:
+    import inspect
+
+    seen, found = set(), []
+    for face in FACES:
+        for name in face.__all__:
+            obj = getattr(face, name)
+            if (inspect.isfunction(obj) or inspect.isclass(obj)) and id(obj) not in seen:
+                seen.add(id(obj))
+                found.append((f"{face.__name__}.{name}", obj))
+    return found
 
 
 def test_public_functions_have_numpydoc_sections():
     import inspect
 
     missing = []
-    for name in napari_nssr.__all__:
-        obj = getattr(napari_nssr, name)
-        if not inspect.isfunction(obj):
-            continue
+    for name, obj in _public():
         doc = inspect.getdoc(obj) or ""
-        signature = inspect.signature(obj)
-        if signature.parameters and "Parameters\n----" not in doc:
-            missing.append(f"{name}: Parameters")
-        if signature.return_annotation not in (None, "None") and not ("Returns\n----" in doc or "Yields\n----" in doc):
-            missing.append(f"{name}: Returns")
+        if inspect.isfunction(obj):
+            signature = inspect.signature(obj)
+            if signature.parameters and "Parameters\n----" not in doc:
+                missing.append(f"{name}: Parameters")
+            if signature.return_annotation not in (None, "None") and not ("Returns\n----" in doc or "Yields\n----" in doc):
+                missing.append(f"{name}: Returns")
+        if "Examples\n----" not in doc and (inspect.isfunction(obj) or obj.__module__.startswith("napari_nssr")):
+            if inspect.isfunction(obj) or name.startswith("napari_nssr."):
+                if inspect.isfunction(obj) or name.count(".") == 1:  # top-level classes too
+                    missing.append(f"{name}: Examples")
     assert not missing, "\n".join(missing)
+
+
+def test_the_examples_of_the_public_names_run():
+    import doctest
+
+    finder = doctest.DocTestFinder(recurse=False)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    ran = 0
+    for name, obj in _public():
+        for test in finder.find(obj, name, globs={}):
+            runner.run(test)
+            ran += len(test.examples)
+    summary = runner.summarize(verbose=False)
+    assert ran > 100 and summary.failed == 0, f"{summary.failed} of {summary.attempted} examples failed"
+
+
+def test_the_methods_that_come_from_papers_cite_them():
+    import inspect
+
+    from napari_nssr.methods import deconvolution, ike, zssr
+
+    cited = [napari_nssr.super_resolve, napari_nssr.train_model, napari_nssr.BlindSettings, napari_nssr.KnownPSFSettings]
+    cited += [zssr.ZSSR, ike.IKE, deconvolution.Wiener, deconvolution.RichardsonLucy]
+    assert [obj for obj in cited if "References\n----" not in (inspect.getdoc(obj) or "") and
+            "References\n----" not in (inspect.getdoc(inspect.getmodule(obj)) or "")] == []
+
+
+MAX_FUNCTION_LINES = 80
+
+
+def _code_lines(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """A function's lines without its docstring (its examples and references are not code)."""
+    length = node.end_lineno - node.lineno + 1
+    first = node.body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        length -= first.end_lineno - first.lineno + 1
+    return length
+
+
+def test_no_function_is_longer_than_80_lines():
+    long = []
+    for module in _modules():
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = _code_lines(node)
+                if length > MAX_FUNCTION_LINES:
+                    long.append(f"{module.relative_to(SRC)}:{node.lineno} {node.name}: {length} lines")
+    assert not long, "\n".join(long)
 
 
 ROOT = Path(__file__).parents[1]

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from .io.images import TIFF_SUFFIXES, ImageMeta, read_image_file
-from .io.omezarr import is_ome_zarr
+from .io.formats import format_for
+from .io.images import ImageMeta, read_image_file
 
 LayerData = tuple[Any, dict[str, Any], str]
 METADATA_KEY = "nssr_file"
@@ -38,12 +38,12 @@ PYRAMID_SMALLEST = 1024  # lazy files get levels down to about this side
 
 
 def get_reader(path: str | list[str]) -> Callable[[str | list[str]], list[LayerData]] | None:
-    """The reader for one TIFF or OME-Zarr path (npe2 ``get_reader``), or None for anything else."""
+    """The reader for one path of a format this plugin reads for napari (TIFF, OME-TIFF, OME-Zarr:
+    ``napari_reader`` in the format registry; npe2 ``get_reader``), or None for anything else."""
     if isinstance(path, list):
         return None if len(path) != 1 else get_reader(path[0])
-    if is_ome_zarr(path) or Path(path).suffix.lower() in TIFF_SUFFIXES:
-        return read_file
-    return None
+    fmt = format_for(path)
+    return read_file if fmt is not None and fmt.napari_reader else None
 
 
 def file_metadata(path: str, meta: ImageMeta) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import tifffile
 
 from napari_nssr.apps.batch import output_path, plan_batch, run_batch
 from napari_nssr.apps.cli import main
+from napari_nssr.core.request import Request
 from napari_nssr.io.files import PART_PREFIX
 from napari_nssr.io.images import read_image, read_image_file, write_image
 from napari_nssr.methods.bicubic import BicubicSettings
@@ -156,8 +157,8 @@ def test_each_input_is_read_once(monkeypatch, tmp_path):
     reads = []
     original = batch.read_image_file
     monkeypatch.setattr(batch, "read_image_file", lambda p, **kw: (reads.append(Path(p)), original(p, **kw))[1])
-    jobs, failures = plan_batch(srcs, [2, 3])
-    assert run_batch(jobs, BicubicSettings()).failed == [] and failures == []
+    jobs, failures = plan_batch(srcs, Request((2, 2), BicubicSettings()), [2, 3])
+    assert run_batch(jobs).failed == [] and failures == []
     assert reads == srcs  # integers: no pixels read while planning; each input once while computing
 
 
@@ -203,12 +204,13 @@ def test_the_psf_method_takes_a_file_s_optics_unless_given(tmp_path, capsys):
     helpers = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(helpers)
     src = helpers.write_ome(tmp_path / "scope.ome.tif")
-    jobs, _ = plan_batch([src], [2], method=None)
-    assert jobs[0].method is None  # no method: nothing to fill
-    from napari_nssr.methods.known_psf import KnownPSFSettings
+    jobs, _ = plan_batch([src], Request((2, 2), BicubicSettings()), [2])
+    assert jobs[0].request.settings == BicubicSettings() and not jobs[0].optics_from_file  # nothing to fill
+    from napari_nssr.methods.psf.method import KnownPSFSettings
 
-    jobs, _ = plan_batch([src], [2], method=KnownPSFSettings(), keep=frozenset({"wavelength_um"}))
-    psf = jobs[0].method.psf
+    jobs, _ = plan_batch([src], Request((2, 2), KnownPSFSettings()), [2], keep=frozenset({"wavelength_um"}))
+    assert jobs[0].optics_from_file
+    psf = jobs[0].request.settings.psf
     assert (psf.numerical_aperture, psf.immersion_index, psf.pixel_um) == (1.3, 1.518, pytest.approx(0.0675))
     assert psf.wavelength_um == KnownPSFSettings().psf.wavelength_um  # given on the command line: kept
     assert main(["apply", str(src), "-s", "2", "--method", "psf"]) == 0

@@ -189,7 +189,7 @@ def test_only_library_errors_become_one_line(monkeypatch, tif):
     def broken(*args, **kwargs):
         raise TypeError("a bug")
 
-    monkeypatch.setattr(batch, "super_resolve", broken)
+    monkeypatch.setattr(batch, "apply_lazy", broken)
     with pytest.raises(TypeError, match="a bug"):
         main(["apply", str(tif), "-s", "2", "--overwrite"])
 

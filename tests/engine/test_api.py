@@ -5,9 +5,8 @@ import torch.nn.functional as F
 
 from napari_nssr import BlindSettings, super_resolve, upsample_bicubic
 from napari_nssr.core.degrade import blur_subsample
-from napari_nssr.core.errors import ImageError, ImageTypeError, SettingsError
+from napari_nssr.core.errors import Cancelled, ImageError, ImageTypeError, SettingsError
 from napari_nssr.core.kernels import gaussian_kernel
-from napari_nssr.engine.tiles import InferenceCancelled
 
 
 def test_strength_zero_is_plain_bicubic(rng):
@@ -115,7 +114,7 @@ def test_progress_and_cancel(rng):
     within = [(p.done, p.phase) for p in whole[1:] if p.phase != "super-resolving"]
     assert planes == [1, 2] and whole[-1].total == 2
     assert within == [(0, "denoising"), (0, "filtering"), (1, "denoising"), (1, "filtering")]
-    with pytest.raises(InferenceCancelled):
+    with pytest.raises(Cancelled):
         super_resolve(x, 2, tile_size=32, cancel=lambda: True)
 
 

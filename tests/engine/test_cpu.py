@@ -4,16 +4,15 @@ import numpy as np
 import pytest
 import torch
 
+from napari_nssr import make_request, prepare
 from napari_nssr.engine import cpu, tiles
 from napari_nssr.methods.base import LinearFilter, TileProcessor
 
 
 def _run(image, scale, method, backend, tile_size=1024, strength=1.0):
-    checked = tiles.plan(image, scale)
-    prepared = tiles.prepare(image, checked, method)
-    steps = tiles.run_tiles(
-        image, checked, prepared.processor.blended(strength), tile_size, torch.device("cpu"), backend
-    )
+    plan = make_request(scale, method, tile_size=tile_size).plan(image)
+    prepared = prepare(image, plan)
+    steps = tiles.run_tiles(image, plan, prepared.processor.blended(strength), torch.device("cpu"), backend)
     while True:
         try:
             next(steps)

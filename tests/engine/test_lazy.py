@@ -7,7 +7,6 @@ import pytest
 
 from napari_nssr import BlindSettings, super_resolve
 from napari_nssr.core.errors import ImageError
-from napari_nssr.engine.lazy import super_resolve_lazy
 
 
 def test_dask_input_gives_lazy_equal_result(rng):
@@ -44,7 +43,7 @@ def test_lazy_equals_in_memory_whatever_the_chunks(rng, shape, chunks, scale, me
 
 def test_lazy_rgb_and_plane_methods(rng):
     rgb = rng.random((12, 10, 3)).astype(np.float32)
-    lazy = super_resolve_lazy(da.from_array(rgb, chunks=(6, 5, 1)), 2, "wiener")
+    lazy = super_resolve(da.from_array(rgb, chunks=(6, 5, 1)), 2, "wiener")
     assert lazy.shape == (24, 20, 3) and lazy.dtype == np.float32
     np.testing.assert_allclose(lazy.compute(), super_resolve(rgb, 2, "wiener"), atol=1e-5)
 

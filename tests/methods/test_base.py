@@ -66,8 +66,8 @@ def test_a_new_method_is_one_class_and_names_are_unique(monkeypatch):
         summary = "minus the bicubic upsampling"
         settings_type = NegateSettings
 
-        def prepare(self, image, scale, layout, settings):
-            return Prepared(self.name, settings, PlaneFunction(lambda plane: -plane))
+        def prepare(self, image, plan):
+            return Prepared(self.name, plan.settings, PlaneFunction(lambda plane: -plane))
 
     register_method(Negate)
     from napari_nssr import super_resolve

@@ -8,7 +8,7 @@ from napari_nssr import super_resolve, upsample_bicubic
 from napari_nssr.core.degrade import blur_subsample
 from napari_nssr.core.kernels import gaussian_kernel
 from napari_nssr.methods.deconvolution import RichardsonLucySettings, WienerSettings
-from napari_nssr.methods.psf import PSFSettings
+from napari_nssr.methods.psf.kernels import PSFSettings
 from napari_nssr.objectives.chain import random_natural_image
 
 

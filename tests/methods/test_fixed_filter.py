@@ -3,15 +3,14 @@ import pytest
 
 from napari_nssr import super_resolve
 from napari_nssr.core.errors import SettingsError
-from napari_nssr.core.layout import Layout
+from napari_nssr.core.request import Request
 from napari_nssr.methods.fixed_filter import Filter, FilterSettings
 
 
 def test_the_filter_of_a_family_member_is_picked_per_scale(rng):
     x = rng.random((12, 12)).astype(np.float32)
-    layout = Layout.of(x.shape, None)
     for scale, name in [(2.0, "chain-x2"), (2.6, "chain-x3"), (4.0, "chain-x4")]:
-        prepared = Filter().prepare(x, (scale, scale), layout, FilterSettings(model="chain"))
+        prepared = Filter().prepare(x, Request((scale, scale), FilterSettings(model="chain")).plan(x))
         assert prepared.model.name == name and prepared.processor.halo == prepared.model.size // 2
         assert prepared.describe()["model"] == name
 

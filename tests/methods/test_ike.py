@@ -5,9 +5,9 @@ import dask.array as da
 import numpy as np
 import pytest
 
-from napari_nssr import IKESettings, iter_super_resolve, super_resolve
+from napari_nssr import iter_super_resolve, make_request, prepare, super_resolve
 from napari_nssr.core.errors import SettingsError
-from napari_nssr.engine.tiles import plan, prepare
+from napari_nssr.methods import IKESettings
 from napari_nssr.methods.base import method_names
 from napari_nssr.methods.resolve import resolve_method
 
@@ -52,7 +52,7 @@ def test_progress_cancel_record_and_lazy(rng):
     phases = [next(steps) for _ in range(3)]
     assert phases[0].phase == "preparing the method" and "IKE x2: iteration" in phases[1].phase
     steps.close()  # Cancel: no more iterations are run
-    prepared = prepare(image, plan(image, 2), TINY)
+    prepared = prepare(image, make_request(2, TINY))
     assert prepared.describe()["method"] == "ike" and prepared.info["iterations"] == 4
     whole = super_resolve(image, 2, prepared)
     lazy = super_resolve(da.from_array(image, chunks=20), 2, prepared).compute()

@@ -2,11 +2,12 @@
 
 import pytest
 
+from napari_nssr import make_request, prepare
 from napari_nssr.core.errors import SettingsError
 from napari_nssr.methods.blind.solve import BlindSettings
 from napari_nssr.methods.deconvolution import WienerSettings
 from napari_nssr.methods.fixed_filter import FilterSettings
-from napari_nssr.methods.resolve import DEFAULT_METHOD, method_menu, prepare_method, resolve_method
+from napari_nssr.methods.resolve import DEFAULT_METHOD, method_menu, resolve_method
 from napari_nssr.models.bundled import load_model
 
 
@@ -47,9 +48,9 @@ def test_unknown_names_list_methods_and_models():
         resolve_method(3)
 
 
-def test_prepare_method_checks_the_scale_and_looks_at_the_image(rng):
+def test_a_request_resolves_its_method_before_it_looks_at_the_image(rng):
     image = rng.random((20, 20)).astype("float32")
-    prepared = prepare_method(image, 2, "default")
+    prepared = prepare(image, make_request(2, "default"))
     assert prepared.method == "filter" and prepared.model.name == load_model("default").name
     with pytest.raises(SettingsError):
-        prepare_method(image, 2, FilterSettings(model="nope"))
+        make_request(2, FilterSettings(model="nope"))

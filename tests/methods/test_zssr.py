@@ -4,9 +4,9 @@ import dask.array as da
 import numpy as np
 import pytest
 
-from napari_nssr import ZSSRSettings, iter_super_resolve, super_resolve
+from napari_nssr import iter_super_resolve, make_request, prepare, super_resolve
 from napari_nssr.core.errors import SettingsError
-from napari_nssr.engine.tiles import plan, prepare
+from napari_nssr.methods import ZSSRSettings
 from napari_nssr.methods.base import method_names
 from napari_nssr.methods.resolve import method_menu, resolve_method
 
@@ -51,7 +51,7 @@ def test_training_progress_is_reported_and_closing_stops_it(rng):
 
 def test_records_what_it_trained_and_refuses_unequal_factors(rng):
     image = rng.random((24, 24)).astype(np.float32)
-    prepared = prepare(image, plan(image, 2), TINY)
+    prepared = prepare(image, make_request(2, TINY))
     record = prepared.describe()
     assert record["method"] == "zssr" and record["steps"][0]["iterations"] == 20 and record["kernel"] == "bicubic"
     with pytest.raises(SettingsError, match="one factor"):
@@ -62,7 +62,7 @@ def test_the_blind_kernel_and_the_lazy_engine(rng):
     y, x = np.mgrid[:40, :40]
     image = (np.sin(x / 3) * np.cos(y / 4) + 2).astype(np.float32)
     settings = ZSSRSettings(iterations=10, crop=16, width=4, depth=2, kernel="blind", back_projection=1)
-    prepared = prepare(image, plan(image, 2), settings)
+    prepared = prepare(image, make_request(2, settings))
     assert prepared.info["kernel"] == "blind" and len(prepared.info["blur_lr_px"]) == 2
     whole = super_resolve(image, 2, prepared)
     lazy = super_resolve(da.from_array(image, chunks=20), 2, prepared).compute()

@@ -2,11 +2,12 @@ import numpy as np
 import pytest
 import torch
 
-from napari_nssr import GallerySettings, LCNNSettings, TrainSettings, super_resolve, train_model, upsample_bicubic
+from napari_nssr import GallerySettings, TrainSettings, super_resolve, train_model, upsample_bicubic
 from napari_nssr.core.degrade import blur_subsample
 from napari_nssr.core.errors import SettingsError
 from napari_nssr.core.filters import convolve, delta_filter
 from napari_nssr.core.kernels import div2krk_kernel, make_gallery
+from napari_nssr.networks.lcnn import LCNNSettings
 from napari_nssr.objectives.base import Objective
 from napari_nssr.objectives.chain import ChainSettings, ChainStatistics, random_natural_image
 from napari_nssr.objectives.dil import DILLossSettings

@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from napari_nssr import GallerySettings, make_gallery
+from napari_nssr import GallerySettings
 from napari_nssr.core.errors import SettingsError
 from napari_nssr.core.filters import project_sum_to_one
+from napari_nssr.core.kernels import make_gallery
 from napari_nssr.objectives.dil import (
     DILLossSettings,
     DILObjective,

@@ -11,7 +11,7 @@ from napari_nssr.objectives.chain import ChainSettings
 from napari_nssr.objectives.dil import DILLossSettings, DILObjective
 from napari_nssr.training.presets import PAPER_RECIPE
 from napari_nssr.training.trainer import (
-    TrainingCancelled,
+    Cancelled,
     TrainSettings,
     build_objective,
     iter_train,
@@ -60,7 +60,7 @@ def test_training_is_seeded(tiny_gallery):
 
 def test_progress_and_cancel(tiny_gallery):
     seen = []
-    with pytest.raises(TrainingCancelled):
+    with pytest.raises(Cancelled):
         train_model(
             tiny_gallery,
             SMALL_NET,
@@ -86,7 +86,7 @@ def test_generator_yields_progress_and_returns_result(tiny_gallery):
 def test_training_can_be_stopped_while_the_statistics_accumulate(tiny_gallery):
     # a large gallery's statistics take seconds: a cancel must not wait for them to finish
     seen = []
-    with pytest.raises(TrainingCancelled):
+    with pytest.raises(Cancelled):
         train_model(
             GallerySettings(count=1024, size=15),
             SMALL_NET,

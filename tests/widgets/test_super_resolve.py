@@ -198,7 +198,8 @@ def test_each_method_has_its_settings_form_and_runs(viewer, sr_widget, finish, r
     assert "regularisation" in sr_widget.forms["wiener"].fields["balance"].tooltip
     finish(sr_widget.task, sr_widget.run())
     out = viewer.layers["img x2 (NSSR)"]
-    from napari_nssr import PSFSettings, WienerSettings
+    from napari_nssr import PSFSettings
+    from napari_nssr.methods import WienerSettings
 
     expected = super_resolve(layer.data, 2, WienerSettings(psf=PSFSettings(sigma=1.2), balance=0.3))
     np.testing.assert_allclose(out.data, expected, atol=1e-6)
@@ -302,9 +303,12 @@ def test_scores_show_the_gain_and_say_when_a_method_does_worse_than_bicubic(view
 
 def test_an_output_whose_source_was_deleted_is_not_added(viewer, sr_widget):
     from napari_nssr._widgets._super_resolve import Job, JobDone
+    from napari_nssr.core.request import Request
+    from napari_nssr.methods import BicubicSettings
 
     layer = viewer.add_image(np.zeros((8, 8), np.float32), name="gone")
-    job = Job("gone", layer.data, layer, False, 2.0, 1.0, {"name": "gone x2 (NSSR)"})
+    plan = Request((2.0, 2.0), BicubicSettings()).plan(layer.data)
+    job = Job("gone", layer.data, layer, plan, {"name": "gone x2 (NSSR)"})
     viewer.layers.remove(layer)
     sr_widget._on_yield(JobDone(job, np.zeros((16, 16), np.float32)))
     assert "gone x2 (NSSR)" not in viewer.layers and "deleted" in sr_widget.scores.value
@@ -335,11 +339,11 @@ def test_the_model_widget_shows_the_model_super_resolve_used(viewer, sr_widget, 
 
 
 def test_a_result_too_big_for_memory_stays_lazy(viewer, sr_widget, finish, monkeypatch, rng):
-    from napari_nssr.engine import tiles
+    from napari_nssr.core import request
 
     data = rng.random((40, 40)).astype(np.float32)
     expected = super_resolve(data, 2)
-    monkeypatch.setattr(tiles, "MAX_OUTPUT_BYTES", 1000)
+    monkeypatch.setattr(request, "MAX_OUTPUT_BYTES", 1000)
     viewer.layers.selection.active = viewer.add_image(data, name="wide")
     finish(sr_widget.task, sr_widget.run())
     out = viewer.layers["wide x2 (NSSR)"]
@@ -412,7 +416,7 @@ def test_zssr_trains_in_the_worker_with_progress(viewer, sr_widget, finish, rng)
     # the worker's body reports the training, iteration by iteration, before the tiles
     from napari_nssr._widgets._super_resolve import Step, run_jobs
 
-    steps = [item for item in run_jobs(sr_widget.plan(), sr_widget.method_settings(), "cpu") if isinstance(item, Step)]
+    steps = [item for item in run_jobs(sr_widget.plan()) if isinstance(item, Step)]
     texts = [step.text for step in steps]
     assert any("ZSSR x2: iteration 30 of at most 30" in text for text in texts), texts
     fractions = [step.fraction for step in steps]
@@ -433,5 +437,5 @@ def test_ike_trains_in_the_worker_with_progress(viewer, sr_widget, finish, rng):
     assert out.metadata["nssr"]["iterations"] == 20
     from napari_nssr._widgets._super_resolve import Step, run_jobs
 
-    steps = [item for item in run_jobs(sr_widget.plan(), sr_widget.method_settings(), "cpu") if isinstance(item, Step)]
+    steps = [item for item in run_jobs(sr_widget.plan()) if isinstance(item, Step)]
     assert any("IKE x2: iteration 20" in step.text for step in steps)

@@ -89,6 +89,23 @@ class ModelWidget(ScrollingDock):
 
         self._viewer = viewer
         self.current: NSSRModel | None = None
+        super().__init__(
+            labels=False,  # a label column for "Source" alone would indent every form below it
+            widgets=[
+                Label(value="<b>Model source</b>"),
+                *self._source_widgets(),
+                self._train_box(),
+                Label(value="<b>Model</b>"),
+                *self._model_widgets(),
+            ],
+        )
+        self._connect()
+        self.apply_preset(self.preset.value)
+        self._show_source(self.source.value)
+        self._show_gallery_fields()
+
+    def _source_widgets(self) -> list[Any]:
+        """Where the model comes from: the source buttons and the bundled / file choice."""
         self.source = RadioButtons(
             label="Source",
             choices=["bundled", "file", "train"],
@@ -113,7 +130,10 @@ class ModelWidget(ScrollingDock):
         self.load_button = PushButton(text="Load", tooltip="load it and make it the Super-resolve widget's model")
         self.load_box = Container(widgets=[self.bundled, self.path, self.load_button])
         self.load_box.margins = (0, 0, 0, 0)
+        return [self.source, self.load_box]
 
+    def _train_box(self) -> Container:
+        """Training from kernels alone: the preset, the generated settings forms and the Train controls."""
         self.preset = compact(
             ComboBox(
                 label="Start from preset",
@@ -160,7 +180,10 @@ class ModelWidget(ScrollingDock):
             ]
         )
         self.train_box.margins = (0, 0, 0, 0)
+        return self.train_box
 
+    def _model_widgets(self) -> list[Any]:
+        """What the model is: its description, the filter and kernel pictures, and saving it."""
         self.in_use = wrapped(Label(value=""))
         self.info = wrapped(Label(value="Shown here: no model yet (load or train one, or run Super-resolve)."))
         self.filter_view = ImageView(label="Inverse filter h", tooltip="the filter's taps: red positive, blue negative")
@@ -190,22 +213,9 @@ class ModelWidget(ScrollingDock):
             tooltip="a .safetensors file; an existing file is replaced only if it is a napari-nssr model",
         )
         self.save_button = PushButton(text="Save", tooltip="save the model shown above")
-        super().__init__(
-            labels=False,  # a label column for "Source" alone would indent every form below it
-            widgets=[
-                Label(value="<b>Model source</b>"),
-                self.source,
-                self.load_box,
-                self.train_box,
-                Label(value="<b>Model</b>"),
-                self.in_use,
-                self.info,
-                self.views,
-                self.layers_button,
-                self.save_path,
-                self.save_button,
-            ],
-        )
+        return [self.in_use, self.info, self.views, self.layers_button, self.save_path, self.save_button]
+
+    def _connect(self) -> None:
         connect_while_alive(self, [(SESSION_MODELS.in_use, self._show_in_use)])
         if SESSION_MODELS.in_use_text:  # a Super-resolve widget opened before this one
             self._show_in_use(SESSION_MODELS.in_use_text, SESSION_MODELS.in_use_model)
@@ -217,9 +227,6 @@ class ModelWidget(ScrollingDock):
         self.train_task.run_button.changed.connect(self.train)
         self.layers_button.changed.connect(self.add_kernel_layers)
         self.save_button.changed.connect(self.save)
-        self.apply_preset(self.preset.value)
-        self._show_source(self.source.value)
-        self._show_gallery_fields()
 
     def _show_source(self, source: str) -> None:
         self.load_box.visible = source != "train"

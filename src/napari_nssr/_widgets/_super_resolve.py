@@ -18,11 +18,12 @@ from ..core.errors import ImageError, NSSRError, ResourceError, SettingsError
 from ..core.layout import MAX_SCALE, MAX_STRENGTH
 from ..core.metrics import compare_to_reference
 from ..core.overlay import overlay_geometry
-from ..core.progress import PrepareProgress, relay
-from ..engine.api import super_resolve, upsample_bicubic
-from ..engine.tiles import InferenceProgress, check_memory, iter_prepare, iter_super_resolve, method_view, plan
+from ..core.progress import InferenceProgress, PrepareProgress, relay
+from ..core.request import Plan, Request
+from ..engine.api import upsample_bicubic
+from ..engine.pipeline import apply_lazy, iter_apply, iter_prepare
 from ..methods.base import MethodSettings, get_method, method_for_settings
-from ..methods.psf import OPTICS_FIELDS
+from ..methods.psf.kernels import OPTICS_FIELDS
 from ..methods.resolve import DEFAULT_METHOD, method_menu
 from ..models.model import NSSRModel
 from ._lifetime import connect_while_alive
@@ -68,17 +69,25 @@ class ScaleRow(Container):
 
 @dataclass
 class Job:
-    """One output layer to make: everything read from the GUI before the worker starts."""
+    """One output layer to make: everything read from the GUI before the worker starts (the request
+    on the layer's data, planned)."""
 
     source: str
     data: Any
     layer: Any
-    rgb: bool
-    scale: float
-    strength: float
+    plan: Plan
     layer_kwargs: dict[str, Any]
     reference: Any = None
-    nodata: float | None = None
+
+    @property
+    def scale(self) -> float:
+        """The (equal) factor of both axes."""
+        return self.plan.scale[0]
+
+    @property
+    def rgb(self) -> bool:
+        """Whether the last axis is colour."""
+        return self.plan.layout.rgb
 
 
 @dataclass
@@ -189,43 +198,36 @@ def output_layer_kwargs(layer: Image, out_shape: tuple[int, ...], scale: float, 
     return kwargs
 
 
-def run_jobs(jobs: list[Job], settings: MethodSettings, device: str) -> Generator[Step | JobDone, None, int]:
-    """Worker body: super-resolve each job with the method ``settings`` stand for, yielding
-    :class:`Step` progress and each :class:`JobDone`."""
+def run_jobs(jobs: list[Job]) -> Generator[Step | JobDone, None, int]:
+    """Worker body: super-resolve each job as its plan says, yielding :class:`Step` progress and each
+    :class:`JobDone`."""
     n = len(jobs)
     for i, job in enumerate(jobs):
         label = f"{job.source} x{job.scale:g}"
-        yield Step(i / n, f"{label}: preparing {method_for_settings(settings).name}")
-        checked = plan(job.data, job.scale, job.strength, job.rgb)
-        preparing = iter_prepare(method_view(job.data, checked, settings, job.nodata), checked, settings)
+        yield Step(i / n, f"{label}: preparing {method_for_settings(job.plan.settings).name}")
         trained: list[PrepareProgress] = []  # a method training on the image: half this job's bar
 
         def training_step(step: PrepareProgress, i: int = i, label: str = label, trained: list = trained) -> Step:
             trained.append(step)
             return Step((i + 0.5 * step.done / max(1, step.total)) / n, f"{label}: {step.text}")
 
-        prepared = yield from relay(preparing, training_step)
+        prepared = yield from relay(iter_prepare(job.data, job.plan), training_step)
         share = 0.5 if trained else 0.0
         if isinstance(job.data, da.Array):  # stays lazy: computed chunk by chunk as napari draws it
-            data = super_resolve(
-                job.data, job.scale, prepared, strength=job.strength, rgb=job.rgb, device=device, nodata=job.nodata
-            )
+            data = apply_lazy(job.data, job.plan, prepared)
         else:
-            steps = iter_super_resolve(
-                job.data, job.scale, prepared, strength=job.strength, rgb=job.rgb, device=device, nodata=job.nodata
-            )
 
             def tile_step(p: InferenceProgress, i: int = i, label: str = label, share: float = share) -> Step:
                 within = f"tile {p.done} of {p.total}" if p.phase == InferenceProgress.phase else p.phase
                 return Step((i + share + (1 - share) * p.done / p.total) / n, f"{label}: {within}")
 
-            data = yield from relay(steps, tile_step)
+            data = yield from relay(iter_apply(job.data, job.plan, prepared), tile_step)
         job.layer_kwargs["metadata"][METADATA_KEY] = {
             **prepared.describe(),
             "scale": job.scale,
-            "strength": job.strength,
+            "strength": job.plan.strength,
             "source": job.source,
-            "device": device,
+            "device": job.plan.request.device,
         }
         if job.reference is not None:
             yield Step((i + 1) / n, f"{label}: scoring against the ground truth")
@@ -271,6 +273,36 @@ class SuperResolveWidget(ScrollingDock):
 
     def __init__(self, viewer: napari.viewer.Viewer) -> None:
         self._viewer = viewer
+        inputs = self._input_widgets(viewer)
+        method = self._method_widgets()
+        self.device = compact(
+            ComboBox(
+                label="Device",
+                choices=["auto", *available_devices()],
+                value="auto",
+                tooltip="where to compute: auto uses CUDA when torch sees a GPU",
+            )
+        )
+        self.reference = compact(
+            ComboBox(
+                label="Ground truth",
+                choices=lambda _: [("none", None), *_image_layers(viewer)],
+                tooltip="a high-resolution layer to score outputs against (PSNR, SSIM), with plain bicubic "
+                "for comparison",
+            )
+        )
+        self.task = TaskControls("Super-resolve")
+        self.in_use = wrapped(Label(value=""))
+        self.scores = wrapped(Label(value=""))
+        self.results: list[JobDone] = []
+        super().__init__(widgets=[*inputs, *method, self.device, self.reference, self.task, self.in_use, self.scores])
+        self.optics_note = wrapped(Label(value=""))
+        self.forms["psf"].append(self.optics_note)
+        self._connect(viewer)
+        self._follow_selection()
+
+    def _input_widgets(self, viewer: napari.viewer.Viewer) -> list[Any]:
+        """The layers to super-resolve and the scale rows."""
         self.layers = Select(
             label="Image layers",
             choices=lambda _: _image_layers(viewer),
@@ -279,7 +311,10 @@ class SuperResolveWidget(ScrollingDock):
         )
         self.layers.native.setMaximumHeight(100)
         self.scale_rows = [ScaleRow(2, True), ScaleRow(3, False), ScaleRow(4, False), ScaleRow(1.5, False, custom=True)]
-        scales = Container(widgets=self.scale_rows, labels=False)
+        return [self.layers, Container(widgets=self.scale_rows, labels=False)]
+
+    def _method_widgets(self) -> list[Any]:
+        """The method, its summary and one generated settings form per method (the chosen one shown)."""
         self.method = compact(
             ComboBox(
                 label="Method",
@@ -305,42 +340,9 @@ class SuperResolveWidget(ScrollingDock):
             )
             for name in method_menu()
         }
-        self.device = compact(
-            ComboBox(
-                label="Device",
-                choices=["auto", *available_devices()],
-                value="auto",
-                tooltip="where to compute: auto uses CUDA when torch sees a GPU",
-            )
-        )
-        self.reference = compact(
-            ComboBox(
-                label="Ground truth",
-                choices=lambda _: [("none", None), *_image_layers(viewer)],
-                tooltip="a high-resolution layer to score outputs against (PSNR, SSIM), with plain bicubic "
-                "for comparison",
-            )
-        )
-        self.task = TaskControls("Super-resolve")
-        self.in_use = wrapped(Label(value=""))
-        self.scores = wrapped(Label(value=""))
-        self.results: list[JobDone] = []
-        super().__init__(
-            widgets=[
-                self.layers,
-                scales,
-                self.method,
-                self.method_summary,
-                *self.forms.values(),
-                self.device,
-                self.reference,
-                self.task,
-                self.in_use,
-                self.scores,
-            ]
-        )
-        self.optics_note = wrapped(Label(value=""))
-        self.forms["psf"].append(self.optics_note)
+        return [self.method, self.method_summary, *self.forms.values()]
+
+    def _connect(self, viewer: napari.viewer.Viewer) -> None:
         self.method.changed.connect(self._show_method)
         self.model.changed.connect(self._announce_model)
         self._show_method(self.method.value)
@@ -357,7 +359,6 @@ class SuperResolveWidget(ScrollingDock):
                 (SESSION_MODELS.chosen, self._choose_model),
             ],
         )
-        self._follow_selection()
 
     def _follow_selection(self, *_: object) -> None:
         selected = list(self._viewer.layers.selection)
@@ -427,13 +428,15 @@ class SuperResolveWidget(ScrollingDock):
         return list(seen.items())
 
     def plan(self, layers: list[Any] | None = None) -> list[Job]:
-        """Check the inputs and list the jobs; raises :class:`NSSRError` with a message for the user."""
+        """Check the inputs and the form, and list the jobs (a request per layer and scale); raises
+        :class:`NSSRError` with a message for the user."""
         layers = list(self.layers.value if layers is None else layers)
         if not layers:
             raise ImageError("choose at least one image layer")
         scales = self.enabled_scales()
         if not scales:
             raise SettingsError("enable at least one scale")
+        settings = self.method_settings()
         reference = self.reference.value
         jobs = []
         for layer in layers:
@@ -441,30 +444,30 @@ class SuperResolveWidget(ScrollingDock):
             data = source_levels(layer)[0]
             nodata = (layer.metadata.get(FILE_METADATA_KEY) or {}).get("nodata")
             for scale, strength in scales:
-                checked = plan(data, scale, strength, layer.rgb)
+                request = Request((scale, scale), settings, strength, layer.rgb, self.device.value, nodata)
+                plan = request.plan(data)
                 source = data
                 if not isinstance(data, da.Array):
                     try:
-                        check_memory(checked, data.dtype)
+                        plan.check_memory()
                     except ResourceError:
                         # too big for memory: computed lazily, chunk by chunk, where it is viewed
-                        source = lazy_view(data, checked.layout.rgb)
-                kwargs = output_layer_kwargs(layer, checked.shape, scale, strength)
+                        source = lazy_view(data, plan.layout.rgb)
+                kwargs = output_layer_kwargs(layer, plan.shape, scale, strength)
                 ref = None if reference is None or reference is layer else reference.data
-                jobs.append(Job(layer.name, source, layer, layer.rgb, scale, strength, kwargs, ref, nodata))
+                jobs.append(Job(layer.name, source, layer, plan, kwargs, ref))
         return jobs
 
     def run(self) -> Any:
         """Start super-resolving in a worker; returns the worker, or ``None`` if the inputs are unusable."""
         try:
             jobs = self.plan()
-            settings = self.method_settings()
         except NSSRError as exc:
             self.task.fail(str(exc))
             return None
         self.results = []
         self.scores.value = ""
-        return self.task.start(run_jobs, self._on_yield, self._on_return, jobs, settings, self.device.value)
+        return self.task.start(run_jobs, self._on_yield, self._on_return, jobs)
 
     def _on_yield(self, item: Step | JobDone) -> None:
         if isinstance(item, Step):

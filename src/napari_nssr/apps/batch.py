@@ -28,28 +28,18 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import ImageError, NSSRError, OutputExistsError, SettingsError
-from ..core.layout import Layout, check_scale, check_strength
+from ..core.layout import Layout, check_scale
 from ..core.progress import PrepareProgress, drain
-from ..engine.api import super_resolve
-from ..engine.tiles import Plan, iter_prepare, method_view, plan
+from ..core.request import Plan, Request
+from ..core.settings import Settings
+from ..engine.pipeline import apply_lazy, iter_prepare
 from ..io.files import remove_stale_parts
-from ..io.images import (
-    IMAGE_SUFFIXES,
-    OME_SUFFIXES,
-    ImageHeader,
-    check_writable,
-    read_header,
-    read_image_file,
-    write_image,
-)
-from ..methods.base import MethodSettings
+from ..io.formats import ImageHeader, format_for, format_named, image_formats
+from ..io.images import check_writable, read_header, read_image_file, write_image, writer_for
 from ..methods.fixed_filter import FilterSettings
-from ..methods.known_psf import KnownPSFSettings
-from ..methods.psf import with_optics
+from ..methods.psf.kernels import with_optics
+from ..methods.psf.method import KnownPSFSettings
 from ..models.bundled import load_model
-
-JPEG_LIKE = {".jpg", ".jpeg", ".bmp"}  # written as PNG: no second lossy step
-
 
 OUTPUT_MARK = "_nssr"  # results are named STEM_xSCALE_nssr.EXT; folders and globs skip them
 EDGE_FILL_FRACTION = 0.05  # a georeferenced scene whose border is this much exact zero has zero fill
@@ -57,24 +47,23 @@ EDGE_FILL_FRACTION = 0.05  # a georeferenced scene whose border is this much exa
 
 @dataclass(frozen=True)
 class Output:
-    """One result to write: its scale, the checked call, where it goes, and whether a complete
-    copy is already there (then it is skipped)."""
+    """One result to write: the request on the input at its scale, where it goes, and whether a
+    complete copy is already there (then it is skipped)."""
 
-    scale: float
-    checked: Plan
+    plan: Plan
     path: Path
     done: bool = False
 
 
 @dataclass(frozen=True)
 class BatchJob:
-    """One input with its header, its outputs, and its method (with the file's optics, if any)."""
+    """One input with its header, its outputs, and its request (with the file's optics and colour)."""
 
     source: Path
     header: ImageHeader
-    rgb: bool | None
+    request: Request
     outputs: tuple[Output, ...]
-    method: MethodSettings | None = None
+    optics_from_file: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,29 +102,26 @@ def output_path(src: Path, scale: float, out_dir: Path | None, fmt: str) -> Path
         The factor.
     out_dir : pathlib.Path or None
         The output folder (``None``: the input's folder).
-    fmt : {"same", "tif", "ome.tif", "zarr", "png"}
-        Output format; ``same`` keeps the input's, JPEG inputs become PNG.
+    fmt : str
+        ``"same"`` (the input's format; a read-only one's results format: JPEG becomes PNG) or a
+        registered format's name (:func:`~napari_nssr.io.images.output_formats`).
 
     Returns
     -------
     pathlib.Path
     """
-    stem, suffix = src.stem, src.suffix.lower()
-    if src.name.lower().endswith(OME_SUFFIXES):  # an OME-TIFF stays one: name.ome.tif
-        stem, suffix = src.name[: -len(next(s for s in OME_SUFFIXES if src.name.lower().endswith(s)))], ".ome.tif"
+    source = format_for(src)
+    stem, suffix = (source.stem(src), source.result_suffix(src)) if source else (src.stem, src.suffix.lower())
     if fmt != "same":
-        suffix = "." + fmt
-    if suffix in JPEG_LIKE:
-        suffix = ".png"
+        suffix = format_named(fmt).suffixes[0]
     folder = out_dir if out_dir is not None else src.parent
     return folder / f"{stem}_x{scale:g}{OUTPUT_MARK}{suffix}"
 
 
 def _is_image(path: Path) -> bool:
-    is_zarr = path.suffix.lower() == ".zarr" and path.is_dir()
-    return (is_zarr or (path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES)) and not path.stem.lower().split(".")[
-        0
-    ].endswith(OUTPUT_MARK)
+    fmt = format_for(path)
+    present = fmt is not None and (path.is_dir() if fmt.folder else path.is_file())
+    return present and not path.stem.lower().split(".")[0].endswith(OUTPUT_MARK)
 
 
 def expand_inputs(inputs: Sequence[str | Path]) -> list[Path]:
@@ -161,10 +147,11 @@ def expand_inputs(inputs: Sequence[str | Path]) -> list[Path]:
     for item in inputs:
         text = str(item)
         path = Path(text)
-        if path.is_dir() and path.suffix.lower() != ".zarr":
+        if path.is_dir() and not _is_image(path):
             found = sorted(p for p in path.iterdir() if _is_image(p))
             if not found:
-                raise SettingsError(f"the folder {path} holds no TIFF, OME-Zarr, PNG or JPEG images")
+                known = ", ".join(fmt.summary for fmt in image_formats())
+                raise SettingsError(f"the folder {path} holds no images ({known})")
             paths += found
         elif any(ch in text for ch in "*?[") and not path.exists():
             found = sorted(Path(p) for p in glob.glob(text, recursive=True) if _is_image(Path(p)))
@@ -185,26 +172,24 @@ def _duplicates(items: Sequence[Any]) -> list[Any]:
     return repeated
 
 
-def _complete(path: Path, checked: Plan, dtype: np.dtype) -> bool:
+def _complete(path: Path, plan: Plan) -> bool:
     """Whether ``path`` already holds a result of the planned shape and dtype (written atomically,
     a file under its final name is whole)."""
     try:
         header = read_header(path)
     except (NSSRError, OSError):
         return False
-    return header.shape == checked.shape and header.dtype == dtype
+    return header.shape == plan.shape and header.dtype == plan.dtype
 
 
 def plan_batch(
     inputs: Sequence[str | Path],
+    request: Request,
     scales: Sequence[float],
     *,
     out_dir: str | Path | None = None,
     fmt: str = "same",
-    strength: float = 1.0,
-    rgb: bool | None = None,
     overwrite: bool = False,
-    method: MethodSettings | None = None,
     keep: frozenset[str] = frozenset(),
 ) -> tuple[list[BatchJob], list[Failure]]:
     """Check a whole batch before any work and list what it will write.
@@ -213,20 +198,17 @@ def plan_batch(
     ----------
     inputs : sequence of path
         Image files, folders and glob patterns (:func:`expand_inputs`).
+    request : Request
+        What to compute (its scale is replaced by each of ``scales``); the ``psf`` method takes each
+        file's recorded optics as defaults, and ``rgb=None`` asks each file's axes, then guesses.
     scales : sequence of float
         Factors; each input is written at each.
     out_dir : path, optional
         Folder for all results (default: beside each input).
-    fmt : {"same", "tif", "ome.tif", "zarr", "png"}
-        Output format.
-    strength : float
-        As for :func:`~napari_nssr.engine.api.super_resolve`.
-    rgb : bool or None
-        Whether the last axis is colour; ``None`` asks the file's axes, then guesses.
+    fmt : str
+        ``"same"`` or a format's name (:func:`output_path`).
     overwrite : bool
         Replace existing outputs (never an input); otherwise complete ones are skipped.
-    method : MethodSettings, optional
-        The method; the ``psf`` method takes each file's recorded optics as defaults.
     keep : frozenset of str
         PSF fields set by the user, never taken from a file.
 
@@ -246,21 +228,32 @@ def plan_batch(
     twice = _duplicates([p.resolve() for p in paths])
     if twice:
         raise SettingsError(f"{twice[0]} is given twice")
-    pairs = [check_scale(s) for s in scales]
-    repeated = _duplicates([round(pair[0], 9) for pair in pairs])
+    repeated = _duplicates([round(check_scale(s)[0], 9) for s in scales])
     if repeated:
         raise SettingsError(f"scale {repeated[0]:g} is given twice")
-    check_strength(strength)
-    if isinstance(method, FilterSettings) and isinstance(method.model, str) and method.model != "chain":
-        load_model(method.model)  # a damaged model file is the batch's problem, not each input's
+    settings = request.settings
+    if isinstance(settings, FilterSettings) and isinstance(settings.model, str) and settings.model != "chain":
+        load_model(settings.model)  # a damaged model file is the batch's problem, not each input's
     folder = Path(out_dir) if out_dir is not None else None
     if folder is not None and folder.exists() and not folder.is_dir():
         raise ImageError(f"the output folder {folder} is a file")
-    resolved_inputs = {p.resolve(): p for p in paths}
-    targets: dict[Path, Path] = {}
+    _check_collisions(paths, scales, folder, fmt)
     jobs, failures = [], []
     for src in paths:
-        for scale in scales:  # collisions are the batch's problem: checked for every input first
+        try:
+            jobs.append(_plan_job(src, request, scales, folder, fmt, overwrite, keep))
+        except (NSSRError, OSError) as exc:
+            failures.append(Failure(src, str(exc)))
+    return jobs, failures
+
+
+def _check_collisions(paths: Sequence[Path], scales: Sequence[float], folder: Path | None, fmt: str) -> None:
+    """Refuse a batch in which an output would overwrite an input or another output (checked for
+    every input first: collisions are the batch's problem)."""
+    resolved_inputs = {p.resolve(): p for p in paths}
+    targets: dict[Path, Path] = {}
+    for src in paths:
+        for scale in scales:
             dst = output_path(src, scale, folder, fmt)
             key = dst.resolve()
             if key in resolved_inputs:
@@ -270,48 +263,42 @@ def plan_batch(
                     f"{targets[key]} and {src} would both be written to {dst}; give them separate output folders"
                 )
             targets[key] = src
-    for src in paths:
-        try:
-            jobs.append(_plan_job(src, scales, folder, fmt, strength, rgb, overwrite, method, keep))
-        except (NSSRError, OSError) as exc:
-            failures.append(Failure(src, str(exc)))
-    return jobs, failures
 
 
 def _plan_job(
     src: Path,
+    request: Request,
     scales: Sequence[float],
     folder: Path | None,
     fmt: str,
-    strength: float,
-    rgb: bool | None,
     overwrite: bool,
-    method: MethodSettings | None,
     keep: frozenset[str],
 ) -> BatchJob:
     header = read_header(src)
-    layout_rgb = rgb if rgb is not None else header.meta.rgb
+    if request.rgb is None and header.meta.rgb is not None:
+        request = replace(request, rgb=header.meta.rgb)
+    own = with_file_optics(request.settings, header, keep)
+    from_file, request = own is not request.settings, replace(request, settings=own)
     shaped = SimpleNamespace(shape=header.shape, dtype=header.dtype)
     outputs = []
     for scale in scales:
-        checked = plan(shaped, scale, strength, layout_rgb)
+        plan = request.at(scale).plan(shaped)
         dst = output_path(src, scale, folder, fmt)
-        check_writable(dst, header.dtype, checked.shape, header.meta)
-        if dst.is_dir() and dst.suffix.lower() != ".zarr":
+        check_writable(dst, header.dtype, plan.shape, header.meta)
+        if dst.is_dir() and not writer_for(dst).folder:
             raise ImageError(f"cannot write {dst}: it is a folder")
         done = False
         if dst.exists() and not overwrite:
-            if not _complete(dst, checked, header.dtype):
+            if not _complete(dst, plan):
                 raise OutputExistsError(
                     f"{dst} exists and is not this run's result (shape or type); pass --overwrite to replace it"
                 )
             done = True
-        outputs.append(Output(float(scale), checked, dst, done))
-    own = None if method is None else with_file_optics(method, header, keep)
-    return BatchJob(src, header, layout_rgb, tuple(outputs), own)
+        outputs.append(Output(plan, dst, done))
+    return BatchJob(src, header, request, tuple(outputs), from_file)
 
 
-def with_file_optics(method: MethodSettings, header: ImageHeader, keep: frozenset[str]) -> MethodSettings:
+def with_file_optics(method: Settings, header: ImageHeader, keep: frozenset[str]) -> Settings:
     """The ``psf`` method's settings with the optics ``header``'s file records, except ``keep``
     (the PSF fields set on the command line); any other method unchanged."""
     if not isinstance(method, KnownPSFSettings):
@@ -343,6 +330,15 @@ def edge_zero_fill(image: Any, rgb: bool | None) -> bool:
     border = [plane[0, :], plane[-1, :], plane[:, 0], plane[:, -1]]
     values = np.concatenate([np.asarray(b).ravel() for b in border])
     return bool(np.mean(values == 0) >= EDGE_FILL_FRACTION)
+
+
+def check_nodata_option(option: str) -> None:
+    """Refuse a ``--nodata`` value that is not ``auto``, ``none`` or a number (one line, before any work)."""
+    if option not in ("auto", "none"):
+        try:
+            float(option)
+        except ValueError:
+            raise SettingsError(f"--nodata takes auto, none or a number, got {option!r}") from None
 
 
 def choose_nodata(
@@ -384,13 +380,9 @@ def choose_nodata(
 
 def run_batch(
     jobs: Sequence[BatchJob],
-    method: MethodSettings,
     *,
-    strength: float = 1.0,
-    device: str = "auto",
     overwrite: bool = False,
     nodata: str = "auto",
-    tile_size: int = 2048,
     report: Callable[[str], None] | None = None,
     warn: Callable[[str], None] | None = None,
     progress: Callable[[str], Callable[[int, int], None]] | None = None,
@@ -400,11 +392,7 @@ def run_batch(
     Parameters
     ----------
     jobs : sequence of BatchJob
-        From :func:`plan_batch`.
-    method : MethodSettings
-        The method and its settings.
-    strength, device, tile_size
-        As for :func:`~napari_nssr.engine.api.super_resolve`.
+        From :func:`plan_batch` (each with its request).
     overwrite : bool
         Replace existing outputs (as planned).
     nodata : str
@@ -422,76 +410,77 @@ def run_batch(
     -------
     BatchReport
     """
-    import dask.array as da
-
     say = report or (lambda line: None)
     for folder in {output.path.parent for job in jobs for output in job.outputs}:
         for stale in remove_stale_parts(folder):
             say(f"removed {stale}, left by an interrupted run")
     result = BatchReport()
     for job in jobs:
-        settings = job.method or method
-        if settings is not method and isinstance(settings, KnownPSFSettings):
-            psf = settings.psf
-            say(
-                f"{job.source}: optics from the file: NA {psf.numerical_aperture:g}, "
-                f"emission {psf.wavelength_um:g} um, immersion {psf.immersion_index:g}, pixel {psf.pixel_um:g} um"
-            )
-        pending = [output for output in job.outputs if not output.done]
         for output in job.outputs:
             if output.done:
                 result.skipped.append(output.path)
                 say(f"{output.path} is complete: skipped")
-        if not pending:
+        if all(output.done for output in job.outputs):
             continue
-        image = None
         try:
-            image, meta = read_image_file(job.source, lazy=True)
-            if not isinstance(image, da.Array):
-                image = da.from_array(image, chunks=image.shape)
-            value = choose_nodata(nodata, image, meta.nodata, meta.geo is not None, job.rgb)
-            if value is not None and meta.nodata is None:
-                say(f"{job.source}: zero fill at the scene's edges kept as nodata (--nodata none keeps it as data)")
-            for output in pending:
-                # prepared here (not inside super_resolve) so that a method training on the image
-                # (ZSSR) shows its progress bar
-                checked = plan(image, output.scale, strength, job.rgb)
-                preparing = iter_prepare(method_view(image, checked, settings, value), checked, settings)
-                bars: list[Callable[[int, int], None]] = []
-
-                def training(step: PrepareProgress, name: str = output.path.name, bars: list = bars) -> None:
-                    if progress and not bars:  # a bar only for methods that report
-                        bars.append(progress(f"{name}: training"))
-                    for bar in bars:
-                        bar(step.done, step.total)
-
-                prepared = drain(preparing, training)
-                if prepared.found():
-                    say(f"{job.source} x{output.checked.scale[0]:g}: {prepared.found()}")
-                sr = super_resolve(
-                    image,
-                    output.scale,
-                    prepared,
-                    strength=strength,
-                    rgb=job.rgb,
-                    device=device,
-                    nodata=value,
-                    tile_size=tile_size,
-                )
-                out_meta = replace(meta.scaled(output.checked.scale), nodata=value)
-                write_image(
-                    output.path,
-                    sr,
-                    overwrite=overwrite,
-                    meta=out_meta,
-                    progress=progress(output.path.name) if progress else None,
-                )
-                result.written.append(output.path)
-                say(f"{job.source} -> {output.path}  {tuple(image.shape)} -> {tuple(sr.shape)}")
+            _run_job(job, result, overwrite, nodata, say, progress)
         except (NSSRError, OSError) as exc:
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             result.failed.append(Failure(job.source, message))
             (warn or say)(f"{job.source}: failed: {message}")
-        finally:
-            del image  # freed before the next input is read
     return result
+
+
+def _say_optics(job: BatchJob, say: Callable[[str], None]) -> None:
+    """Say which optics the ``psf`` method took from the file, if it took any."""
+    settings = job.request.settings
+    if job.optics_from_file and isinstance(settings, KnownPSFSettings):
+        psf = settings.psf
+        say(
+            f"{job.source}: optics from the file: NA {psf.numerical_aperture:g}, "
+            f"emission {psf.wavelength_um:g} um, immersion {psf.immersion_index:g}, pixel {psf.pixel_um:g} um"
+        )
+
+
+def _run_job(
+    job: BatchJob,
+    result: BatchReport,
+    overwrite: bool,
+    nodata: str,
+    say: Callable[[str], None],
+    progress: Callable[[str], Callable[[int, int], None]] | None,
+) -> None:
+    """Read one input lazily, then prepare and write each of its pending outputs."""
+    import dask.array as da
+
+    _say_optics(job, say)
+    image, meta = read_image_file(job.source, lazy=True)
+    if not isinstance(image, da.Array):
+        image = da.from_array(image, chunks=image.shape)
+    value = choose_nodata(nodata, image, meta.nodata, meta.geo is not None, job.request.rgb)
+    if value is not None and meta.nodata is None:
+        say(f"{job.source}: zero fill at the scene's edges kept as nodata (--nodata none keeps it as data)")
+    for output in (o for o in job.outputs if not o.done):
+        plan = replace(output.plan, request=replace(output.plan.request, nodata=value))
+        bars: list[Callable[[int, int], None]] = []
+
+        def training(step: PrepareProgress, name: str = output.path.name, bars: list = bars) -> None:
+            if progress and not bars:  # a bar only for methods that report (ZSSR trains on the image)
+                bars.append(progress(f"{name}: training"))
+            for bar in bars:
+                bar(step.done, step.total)
+
+        prepared = drain(iter_prepare(image, plan), training)
+        if prepared.found():
+            say(f"{job.source} x{plan.scale[0]:g}: {prepared.found()}")
+        sr = apply_lazy(image, plan, prepared)
+        out_meta = replace(meta.scaled(plan.scale), nodata=value)
+        write_image(
+            output.path,
+            sr,
+            overwrite=overwrite,
+            meta=out_meta,
+            progress=progress(output.path.name) if progress else None,
+        )
+        result.written.append(output.path)
+        say(f"{job.source} -> {output.path}  {tuple(image.shape)} -> {tuple(sr.shape)}")

@@ -21,6 +21,7 @@ from ..core.kernels import disk_kernel, gaussian_kernel, motion_kernel
 from ..core.layout import looks_rgb
 from ..core.metrics import psnr_y, ssim_y
 from ..engine.api import super_resolve
+from ..io.formats import format_for, image_formats
 from ..io.images import read_image
 from ..methods.resolve import MethodSpec
 
@@ -33,7 +34,6 @@ IMAGE_SETS = {"photos": PHOTOS, "all": PHOTOS + MICROSCOPY + ASTRONOMY, "held-ou
 # the project's real microscopy and remote-sensing images (../shared/data/README.md says what they are)
 REAL_DATA = Path("../shared/data")
 REAL_IMAGES = ["nuclei.tif", "pollen.tif", "aerial_osbs.tif", "rgbn_5m.tif", "landsat8_b4_30m.tif"]
-IMAGE_SUFFIXES = {".tif", ".tiff", ".png", ".jpg", ".jpeg"}
 
 # what `bench` runs beside bicubic unless told: the paper's models, the degradation-aware family,
 # the default (blind) method and the classical deconvolution baselines
@@ -99,7 +99,7 @@ def load_test_image(name: str, max_side: int = 768) -> np.ndarray:
 
     ``name`` is a scikit-image sample (``"camera"``) or the path of an image file.
     """
-    from_file = Path(name).suffix.lower() in IMAGE_SUFFIXES
+    from_file = format_for(name) is not None
     img = _file_plane(Path(name)) if from_file else _skimage_sample(name)
     rows, cols = img.shape[:2]
     r0, c0 = max(0, (rows - max_side) // 2), max(0, (cols - max_side) // 2)
@@ -146,9 +146,9 @@ def image_set(spec: str, data_dir: Path = REAL_DATA) -> list[str]:
             raise FileNotFoundError(f"the real image set needs {', '.join(missing)} in {data_dir}")
         return [str(data_dir / name) for name in REAL_IMAGES]
     if Path(spec).is_dir():
-        found = sorted(str(p) for p in Path(spec).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        found = sorted(str(p) for p in Path(spec).iterdir() if p.is_file() and format_for(p) is not None)
         if not found:
-            raise FileNotFoundError(f"no image files (TIFF, PNG, JPEG) in {spec}")
+            raise FileNotFoundError(f"no image files ({', '.join(f.summary for f in image_formats())}) in {spec}")
         return found
     return [item.strip() for item in spec.split(",") if item.strip()]
 

@@ -22,7 +22,10 @@ from typing import Any
 from .._version import __version__
 from ..core.errors import NSSRError, OutputExistsError, SettingsError
 from ..core.kernels import GallerySettings
+from ..core.layout import check_scale
+from ..core.request import Request
 from ..core.settings import settings_fields
+from ..io.images import output_formats
 from ..methods.base import MethodSettings, get_method
 from ..methods.fixed_filter import FilterSettings
 from ..methods.resolve import DEFAULT_METHOD, method_menu, resolve_method
@@ -33,7 +36,7 @@ from ..objectives.chain import ChainSettings
 from ..objectives.dil import DILLossSettings
 from ..training.presets import PAPER_RECIPE, PRESETS
 from ..training.trainer import TrainProgress, TrainSettings, train_model
-from .batch import plan_batch, run_batch
+from .batch import check_nodata_option, plan_batch, run_batch
 from .bench import DEFAULT_METHODS, DEGRADATIONS, IMAGE_SETS, REAL_DATA, BenchMethod, image_set, run_benchmark
 from .cli_settings import add_settings_options, given, nested_prefix, option_name, settings_from_args
 from .demo import run_demo
@@ -100,7 +103,7 @@ def _add_apply(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--out-dir", help="folder for results (default: next to each input)")
     p.add_argument(
         "--format",
-        choices=["same", "tif", "ome.tif", "zarr", "png"],
+        choices=["same", *output_formats()],
         default="same",
         help="output format (default: same as input; zarr writes OME-Zarr with a pyramid)",
     )
@@ -172,15 +175,16 @@ def _cmd_apply(args: argparse.Namespace) -> int:
     settings = args.method_options.settings(args)
     rgb = {"auto": None, "yes": True, "no": False}[args.rgb]
     psf_given = frozenset(d.split(".", 1)[1] for d in vars(args) if d.startswith("PSFSettings."))
+    # every option is checked here, once, before any file is read
+    request = Request(check_scale(args.scale[0]), settings, args.strength, rgb, args.device, None, args.tile_size)
+    check_nodata_option(args.nodata)
     jobs, failures = plan_batch(
         args.images,
+        request,
         args.scale,
         out_dir=args.out_dir,
         fmt=args.format,
-        strength=args.strength,
-        rgb=rgb,
         overwrite=args.overwrite,
-        method=settings,
         keep=psf_given,
     )
     for failure in failures:
@@ -188,12 +192,8 @@ def _cmd_apply(args: argparse.Namespace) -> int:
     with _cluster(args):
         done = run_batch(
             jobs,
-            settings,
-            strength=args.strength,
-            device=args.device,
             overwrite=args.overwrite,
             nodata=args.nodata,
-            tile_size=args.tile_size,
             report=_say,
             warn=lambda line: print(line, file=sys.stderr, flush=True),
             progress=_progress_bars(not args.no_progress),

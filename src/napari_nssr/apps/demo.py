@@ -12,8 +12,9 @@ from ..core.degrade import div2krk_degrade
 from ..core.errors import OutputExistsError
 from ..core.metrics import psnr_y, ssim_y
 from ..engine.api import super_resolve, upsample_bicubic
+from ..engine.pipeline import prepare
 from ..io.images import write_image
-from ..methods.resolve import MethodSpec, prepare_method
+from ..methods.resolve import MethodSpec, make_request
 from .bench import load_test_image
 
 DEMO_IMAGES = ("astronaut", "immunohistochemistry", "moon")
@@ -90,9 +91,10 @@ def run_demo(
         lr = div2krk_degrade(hr, scale, rng)[0].astype(np.float32)
         outputs = [np.asarray(upsample_bicubic(lr, scale))]
         for label, spec in zip(labels[1:], methods):
-            prepared = prepare_method(lr, scale, spec)
+            request = make_request(scale, spec)
+            prepared = prepare(lr, request)
             described.setdefault(label, f"{prepared.method} ({prepared.model.name if prepared.model else 'no model'})")
-            outputs.append(np.asarray(super_resolve(lr, scale, prepared)))
+            outputs.append(np.asarray(super_resolve(lr, request, prepared=prepared)))
         row = DemoRow(name)
         for label, sr in zip(labels, outputs):
             row.scores[label] = (psnr_y(hr, sr, scale), ssim_y(hr, sr, scale))

@@ -11,15 +11,44 @@ from __future__ import annotations
 
 
 class NSSRError(Exception):
-    """Base class of every error napari-nssr raises on purpose (bad input, bad settings, cancel)."""
+    """Base class of every error napari-nssr raises on purpose (bad input, bad settings, cancel).
+
+    Examples
+    --------
+    >>> from napari_nssr import NSSRError, super_resolve
+    >>> import numpy as np
+    >>> try:
+    ...     super_resolve(np.zeros((8, 8)), 0.5)
+    ... except NSSRError as error:
+    ...     print(error)
+    scale must be >= 1 (this tool only upsamples), got 0.5
+    """
 
 
 class SettingsError(NSSRError, ValueError):
-    """A settings value is out of range or of the wrong kind."""
+    """A settings value is out of range or of the wrong kind.
+
+    Examples
+    --------
+    >>> from napari_nssr import BlindSettings, SettingsError
+    >>> try:
+    ...     BlindSettings(noise_margin=-1)
+    ... except SettingsError as error:
+    ...     print(error)
+    BlindSettings.noise_margin must satisfy 0.1 <= value <= 10, got -1.0
+    """
 
 
 class ImageError(NSSRError, ValueError):
-    """An image cannot be super-resolved as given (empty, too small, NaN, wrong layout)."""
+    """An image cannot be super-resolved as given (empty, too small, NaN, wrong layout).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from napari_nssr import ImageError, super_resolve
+    >>> isinstance(ImageError("x"), ValueError)
+    True
+    """
 
 
 class ImageTypeError(NSSRError, TypeError):
@@ -39,7 +68,18 @@ class OutputExistsError(NSSRError, FileExistsError):
 
 
 class Cancelled(NSSRError):
-    """Long work (super-resolution, training) was stopped by the caller."""
+    """Long work (super-resolution, training) was stopped by the caller.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from napari_nssr import Cancelled, super_resolve
+    >>> try:
+    ...     super_resolve(np.ones((32, 32), np.float32), 2, "chain", cancel=lambda: True)
+    ... except Cancelled as stop:
+    ...     print(stop)
+    cancelled after 0 of 1 steps
+    """
 
 
 class TrainingError(NSSRError, RuntimeError):

@@ -36,6 +36,18 @@ class GallerySettings(Settings):
     microscope's PSF (``psfmodels``' vectorial model) for the numerical aperture, emission
     wavelength and immersion index, sampled at ``pixel_um`` (the *output* pixel size in the
     sample), with the focus drawn uniformly within ``defocus_um`` of the object.
+
+    References
+    ----------
+    .. [1] S. Vamsidhar and R. K. Gorthi, "NSSR-DIL", arXiv:2409.12165, 2024 (the Random Kernel
+       Gallery); S. Bell-Kligler, A. Shocher and M. Irani, "Blind super-resolution kernel estimation
+       using an internal-GAN", NeurIPS 2019 (the DIV2KRK kernels).
+
+    Examples
+    --------
+    >>> from napari_nssr import GallerySettings
+    >>> GallerySettings(count=100, sigma_is="variance").count
+    100
     """
 
     family: str = setting("anisotropic_gaussian", "kind of blur kernels to draw", label="Kernel family")
@@ -122,6 +134,20 @@ def kernel_family(name: str) -> Callable[[KernelFamily], KernelFamily]:
     -------
     callable
         The decorator; it registers ``func(settings, rng) -> (count, size, size)`` and returns it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from napari_nssr import GallerySettings
+    >>> from napari_nssr.training import kernel_family, make_gallery
+    >>> @kernel_family("example-box")
+    ... def box(settings, rng):
+    ...     kernels = np.zeros((settings.count, settings.size, settings.size))
+    ...     centre = slice(settings.size // 2 - 1, settings.size // 2 + 2)
+    ...     kernels[:, centre, centre] = 1
+    ...     return kernels
+    >>> make_gallery(GallerySettings(family="example-box", count=4, size=9)).shape
+    (4, 9, 9)
     """
 
     def register(func: KernelFamily) -> KernelFamily:
@@ -137,6 +163,12 @@ def kernel_families() -> list[str]:
     Returns
     -------
     list of str
+
+    Examples
+    --------
+    >>> from napari_nssr.training import kernel_families
+    >>> "div2krk" in kernel_families()
+    True
     """
     return sorted(_FAMILIES)
 
@@ -153,6 +185,14 @@ def make_gallery(settings: GallerySettings | None = None) -> np.ndarray:
     -------
     numpy.ndarray
         Float32 ``(count, size, size)`` kernels, each non-negative and summing to 1.
+
+    Examples
+    --------
+    >>> from napari_nssr import GallerySettings
+    >>> from napari_nssr.training import make_gallery
+    >>> kernels = make_gallery(GallerySettings(count=8, size=15))
+    >>> kernels.shape, round(float(kernels[0].sum()), 6)
+    ((8, 15, 15), 1.0)
     """
     settings = settings or GallerySettings()
     rng = np.random.default_rng(settings.seed)

@@ -139,7 +139,7 @@ class NoiseModel:
         for Gaussian noise the two are exactly independent, each with twice the variance; for
         photon noise nearly so above a few photons. What one copy predicts of the other's values
         scores a restoration of the first without seeing the noise it is scored on (used to choose
-        a restoration's strength, :mod:`napari_nssr.methods.known_restore`).
+        a restoration's strength, :mod:`napari_nssr.methods.psf.restore`).
 
         Parameters
         ----------

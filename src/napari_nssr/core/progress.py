@@ -26,6 +26,25 @@ class PrepareProgress:
     text: str
 
 
+@dataclass
+class InferenceProgress:
+    """Progress of one super-resolution: ``done`` of ``total`` steps, and what is being done.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from napari_nssr import super_resolve
+    >>> seen = []
+    >>> _ = super_resolve(np.ones((32, 32), np.float32), 2, "chain", progress=seen.append)
+    >>> seen[0].phase, seen[-1].done == seen[-1].total
+    ('preparing the method', True)
+    """
+
+    done: int
+    total: int
+    phase: str = "super-resolving"
+
+
 def drain(steps: Generator[P, None, R], report: Callable[[P], None] | None = None) -> R:
     """Exhaust ``steps`` (passing each item to ``report``) and return its result.
 

@@ -1,14 +1,16 @@
-"""Reading and writing image files: one entry for every format napari-nssr takes.
+"""Reading and writing image files: the one entry every format goes through, by the format registry.
+
+The formats (``io/formats.py``) are one class each:
 
 - TIFF, OME-TIFF, ImageJ hyperstacks (tifffile + imagecodecs: any common compression), with their
-  calibration, axes and optics (``io/tiff.py``); GeoTIFFs with their georeference, nodata and
-  bands (rasterio: ``io/geotiff.py``);
+  calibration, axes and optics; GeoTIFFs with their georeference, nodata and bands (rasterio)
+  (``io/tiff.py``, ``io/geotiff.py``);
 - OME-Zarr images (``io/omezarr.py``), always read lazily;
-- PNG and JPEG (imageio).
+- PNG, and JPEG and BMP read only (``io/pictures.py``).
 
-A TIFF whose pixels would take more than :data:`LAZY_BYTES` is read lazily (a dask array, read
-tile by tile when computed), and a lazy result is written a strip at a time, so whole scenes and
-slides never need to fit in memory. Every file is written under a temporary name and renamed
+A TIFF whose pixels would take more than :data:`~.tiff.LAZY_BYTES` is read lazily (a dask array,
+read tile by tile when computed), and a lazy result is written a strip at a time, so whole scenes
+and slides never need to fit in memory. Every file is written under a temporary name and renamed
 into place (``io/files.py``).
 
 Writing a result passes :meth:`ImageMeta.scaled`: pixel sizes (resolution tags, ImageJ and OME
@@ -20,39 +22,41 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..core.errors import ImageError
-from ..core.layout import looks_rgb
+from . import omezarr, pictures, tiff
 from .files import write_atomically
+from .formats import ImageFormat, ImageHeader, format_for, image_formats
 from .meta import GeoInfo, ImageMeta
-from .omezarr import is_ome_zarr, read_ome_zarr, write_ome_zarr
-from .tiff import read_tiff_lazy, read_tiff_pixels, tiff_meta, tiff_series, write_tiff
 
 __all__ = ["GeoInfo", "ImageHeader", "ImageMeta", "read_header", "read_image", "read_image_file", "write_image"]
 
-TIFF_SUFFIXES = {".tif", ".tiff"}
-PNG_SUFFIXES = {".png"}
-READ_ONLY_SUFFIXES = {".jpg", ".jpeg", ".bmp"}
-ZARR_SUFFIX = ".zarr"
-IMAGE_SUFFIXES = TIFF_SUFFIXES | PNG_SUFFIXES | READ_ONLY_SUFFIXES | {ZARR_SUFFIX}
-OME_SUFFIXES = (".ome.tif", ".ome.tiff")
-GEO_KEY_TAGS = (33550, 33922, 34264, 34735)  # pixel scale, tie points, transformation, geokeys
-LAZY_BYTES = 512 * 2**20  # TIFFs larger than this (decoded) are read lazily
-STREAM_BYTES = 64 * 2**20  # lazy results larger than this are written tile by tile (smaller: computed whole)
+#: the formats of the package (importing a format's module registers it)
+BUILT_IN = (
+    tiff.TiffFormat,
+    tiff.OmeTiffFormat,
+    omezarr.OmeZarrFormat,
+    pictures.PngFormat,
+    pictures.JpegFormat,
+    pictures.BmpFormat,
+)
 
 
-@dataclass(frozen=True)
-class ImageHeader:
-    """An image file's shape, dtype and metadata, read without decoding its pixels."""
+def output_formats() -> list[str]:
+    """The names of the formats results can be written in: the built-in ones first, in their order
+    (``--format`` choices).
 
-    shape: tuple[int, ...]
-    dtype: np.dtype
-    meta: ImageMeta
+    Returns
+    -------
+    list of str
+    """
+    rank = {cls.name: i for i, cls in enumerate(BUILT_IN)}
+    names = [fmt.name for fmt in image_formats() if fmt.writes]
+    return sorted(names, key=lambda name: rank.get(name, len(rank)))
 
 
 def _first_line(exc: BaseException) -> str:
@@ -60,51 +64,25 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def _check_file(path: Path) -> None:
-    if is_ome_zarr(path):
+def _written_formats() -> str:
+    return ", ".join(f"{fmt.suffixes[0]} ({fmt.summary})" for fmt in image_formats() if fmt.writes)
+
+
+def _readable_format(path: Path) -> ImageFormat:
+    """The format of an existing file, or the one-line reason it cannot be read."""
+    fmt = format_for(path)
+    if fmt is not None and fmt.folder:
         if not path.is_dir():
-            raise FileNotFoundError(f"Zarr store not found: {path}")
-        return
+            raise FileNotFoundError(f"{fmt.summary} store not found: {path}")
+        return fmt
     if not path.is_file():
         raise FileNotFoundError(f"image file not found: {path}")
-    if path.suffix.lower() not in IMAGE_SUFFIXES:
-        raise ImageError(
-            f"unsupported image format {path.suffix.lower()!r} for {path}; use TIFF, OME-Zarr, PNG or JPEG"
-        )
+    if fmt is None:
+        known = ", ".join(f.summary for f in image_formats())
+        raise ImageError(f"unsupported image format {path.suffix.lower()!r} for {path}; use {known}")
     if path.stat().st_size == 0:
         raise ImageError(f"could not read {path}: the file is empty")
-
-
-def _georeferenced(path: Path, meta: ImageMeta, shape: tuple[int, ...]) -> tuple[ImageMeta, bool]:
-    """``meta`` with a GeoTIFF's georeference and nodata (rasterio), and whether its bands must move
-    first (``YXS`` samples that are not red, green, blue: ``CYX`` bands)."""
-    from .geotiff import raster_info
-
-    info = raster_info(path)
-    if info.geo is None:
-        return meta, False
-    meta = replace(
-        meta,
-        geo=info.geo,
-        nodata=info.nodata if info.nodata is not None else meta.nodata,
-        pixel_size=info.geo.pixel_size if info.geo.north_up else meta.pixel_size,
-        unit=info.geo.units if info.geo.north_up else meta.unit,
-    )
-    axes = meta.axes or ""
-    if axes.endswith("S") and not info.colour:
-        return replace(meta, axes="C" + axes[:-1]), True
-    if axes.startswith("S"):
-        return replace(meta, axes="C" + axes[1:]), False
-    return meta, False
-
-
-def _has_geokeys(tif: Any) -> bool:
-    page = tif.pages.first if hasattr(tif.pages, "first") else tif.pages[0]
-    return any(code in page.tags for code in GEO_KEY_TAGS)
-
-
-def _moved(shape: tuple[int, ...]) -> tuple[int, ...]:
-    return (shape[-1], *shape[:-1])
+    return fmt
 
 
 def read_header(path: str | os.PathLike[str]) -> ImageHeader:
@@ -113,7 +91,7 @@ def read_header(path: str | os.PathLike[str]) -> ImageHeader:
     Parameters
     ----------
     path : str or os.PathLike
-        A TIFF, PNG or JPEG file, or an OME-Zarr folder.
+        A file of a registered format, or an OME-Zarr folder.
 
     Returns
     -------
@@ -126,26 +104,9 @@ def read_header(path: str | os.PathLike[str]) -> ImageHeader:
         For an unsupported, empty, damaged or mixed-shape file (one line).
     """
     path = Path(path)
-    _check_file(path)
+    fmt = _readable_format(path)
     try:
-        if is_ome_zarr(path):
-            data, meta = read_ome_zarr(path)
-            return ImageHeader(tuple(data.shape), np.dtype(data.dtype), meta)
-        if path.suffix.lower() in TIFF_SUFFIXES:
-            import tifffile
-
-            with tifffile.TiffFile(path) as tif:
-                shape, dtype, axes, _ = tiff_series(tif, path)
-                meta = tiff_meta(tif, axes)
-                geo = _has_geokeys(tif)
-            if geo:
-                meta, move = _georeferenced(path, meta, shape)
-                shape = _moved(shape) if move else shape
-            return ImageHeader(shape, dtype, meta)
-        import imageio.v3 as iio
-
-        props = iio.improps(path)
-        return ImageHeader(tuple(int(n) for n in props.shape), np.dtype(props.dtype), ImageMeta())
+        return fmt.read_header(path)
     except (ImageError, FileNotFoundError):
         raise
     except Exception as exc:  # decoders raise many types for damaged files
@@ -158,11 +119,11 @@ def read_image_file(path: str | os.PathLike[str], lazy: bool | None = False) -> 
     Parameters
     ----------
     path : str or os.PathLike
-        A TIFF (any compression imagecodecs decodes: LZW, deflate, zstd, JPEG), PNG or JPEG
+        A TIFF (any compression imagecodecs decodes: LZW, deflate, zstd, JPEG), PNG, JPEG or BMP
         file, or an OME-Zarr folder.
     lazy : bool or None
         ``True``: a dask array read on demand (TIFF and OME-Zarr); ``None``: lazily when the
-        decoded pixels exceed :data:`LAZY_BYTES` (OME-Zarr always); ``False``: in memory.
+        decoded pixels exceed :data:`~.tiff.LAZY_BYTES` (OME-Zarr always); ``False``: in memory.
 
     Returns
     -------
@@ -177,26 +138,9 @@ def read_image_file(path: str | os.PathLike[str], lazy: bool | None = False) -> 
     """
     path = Path(path)
     header = read_header(path)
+    fmt = _readable_format(path)
     try:
-        if is_ome_zarr(path):
-            data, meta = read_ome_zarr(path)
-            return (data if lazy is not False else np.asarray(data)), meta
-        if path.suffix.lower() in TIFF_SUFFIXES:
-            size = int(np.prod(header.shape)) * header.dtype.itemsize
-            if lazy or (lazy is None and size > LAZY_BYTES):
-                import dask.array as da
-
-                data = read_tiff_lazy(path)
-                if tuple(data.shape) != header.shape:  # bands moved first
-                    data = da.moveaxis(data, -1, 0)
-            else:
-                data = read_tiff_pixels(path)
-                if data.shape != header.shape:
-                    data = np.moveaxis(data, -1, 0)
-            return data, header.meta
-        import imageio.v3 as iio
-
-        return np.asarray(iio.imread(path)), ImageMeta()
+        return fmt.read(path, header, lazy)
     except ImageError:
         raise
     except Exception as exc:  # decoders raise many types for damaged files
@@ -218,6 +162,14 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
     return np.asarray(read_image_file(path)[0])
 
 
+def writer_for(path: str | os.PathLike[str]) -> ImageFormat:
+    """The format ``path``'s name asks to be written in, or the one-line reason there is none."""
+    fmt = format_for(path)
+    if fmt is None or not fmt.writes:
+        raise ImageError(f"cannot write {Path(path).suffix.lower()!r}; write {_written_formats()}")
+    return fmt
+
+
 def check_writable(
     path: str | os.PathLike[str], dtype: np.dtype, shape: tuple[int, ...], meta: ImageMeta | None = None
 ) -> None:
@@ -235,33 +187,7 @@ def check_writable(
     meta : ImageMeta, optional
         What will be written with it (a georeference needs bands of 2D planes).
     """
-    suffix = Path(path).suffix.lower()
-    if is_ome_zarr(path):
-        return
-    if suffix not in TIFF_SUFFIXES | PNG_SUFFIXES:
-        raise ImageError(f"cannot write {suffix!r}; write .tif/.tiff, .ome.tif, .zarr or .png")
-    if suffix in PNG_SUFFIXES:
-        if np.dtype(dtype) not in (np.uint8, np.uint16):
-            raise ImageError(
-                f"PNG stores only uint8/uint16 images, this one is {np.dtype(dtype)}; write a .tif instead"
-            )
-        if len(shape) > 3 or (len(shape) == 3 and not looks_rgb(shape)):
-            raise ImageError(f"PNG stores one grey or RGB(A) image, this one has shape {shape}; write a .tif instead")
-        if np.dtype(dtype) == np.uint16 and len(shape) == 3:
-            raise ImageError("16-bit PNG is written for grey images only; write a .tif for 16-bit colour")
-    if meta is not None and meta.geo is not None and suffix in PNG_SUFFIXES:
-        raise ImageError("a PNG cannot hold the image's georeference; write a .tif (GeoTIFF) or a .zarr")
-    geo = meta is not None and meta.geo is not None and not str(path).lower().endswith(OME_SUFFIXES)
-    if geo and suffix in TIFF_SUFFIXES and len(shape) > 3:
-        raise ImageError(f"a GeoTIFF holds bands of 2D planes, this image has shape {shape}; write a .zarr instead")
-
-
-def _is_lazy(image: Any) -> bool:
-    try:
-        import dask.array as da
-    except ImportError:  # pragma: no cover - dask is a dependency
-        return False
-    return isinstance(image, da.Array)
+    writer_for(path).check_writable(np.dtype(dtype), tuple(shape), meta or ImageMeta())
 
 
 def write_image(
@@ -271,8 +197,8 @@ def write_image(
     meta: ImageMeta | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
-    """Write ``image`` atomically: TIFF (any numeric dtype; a GeoTIFF when ``meta`` is
-    georeferenced), OME-TIFF, OME-Zarr or PNG (uint8/uint16).
+    """Write ``image`` atomically in the format ``path``'s name asks for: TIFF (any numeric dtype; a
+    GeoTIFF when ``meta`` is georeferenced), OME-TIFF, OME-Zarr or PNG (uint8/uint16).
 
     Parameters
     ----------
@@ -295,26 +221,8 @@ def write_image(
     """
     path = Path(path)
     meta = meta or ImageMeta()
-    check_writable(path, image.dtype, tuple(image.shape), meta)
-    suffix = path.suffix.lower()
-    nbytes = int(np.prod(image.shape)) * np.dtype(image.dtype).itemsize
-    lazy = _is_lazy(image) and nbytes > STREAM_BYTES
-    ome = path.name.lower().endswith(OME_SUFFIXES)
-
-    def write(tmp: str) -> None:
-        if is_ome_zarr(path):
-            write_ome_zarr(tmp, image, meta, progress)
-        elif suffix in TIFF_SUFFIXES and meta.geo is not None and not ome:
-            from .geotiff import write_geotiff
-
-            write_geotiff(tmp, image, meta.geo, meta.nodata, bool(meta.rgb), meta.compression, progress=progress)
-        elif suffix in TIFF_SUFFIXES:
-            write_tiff(tmp, image, meta, ome, lazy, progress)
-        else:
-            import imageio.v3 as iio
-
-            iio.imwrite(tmp, np.asarray(image), extension=".png")
-
-    if path.is_dir() and not is_ome_zarr(path):
+    fmt = writer_for(path)
+    fmt.check_writable(np.dtype(image.dtype), tuple(image.shape), meta)
+    if path.is_dir() and not fmt.folder:
         raise ImageError(f"cannot write {path}: it is a folder")
-    return write_atomically(path, write, overwrite, directory=is_ome_zarr(path))
+    return write_atomically(path, lambda tmp: fmt.write(tmp, image, meta, progress), overwrite, directory=fmt.folder)

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import ImageError
+from .formats import ImageFormat, ImageHeader, register_format
 from .meta import GeoInfo, ImageMeta
 
 ZARR_SUFFIXES = (".zarr",)
@@ -260,3 +261,39 @@ def _set_levels(group: Any, paths: list[str], origin: tuple[float, float] | None
         )
     multiscale["datasets"] = datasets
     group.attrs.update(attrs)
+
+
+@register_format
+class OmeZarrFormat(ImageFormat):
+    """OME-Zarr (NGFF): read lazily at full resolution, written with a pyramid."""
+
+    name = "zarr"
+    summary = "OME-Zarr"
+    suffixes = ZARR_SUFFIXES
+    folder = True
+    napari_reader = True
+
+    def sniff(self, path: str | os.PathLike[str]) -> bool:
+        """A ``.zarr`` folder, or a Zarr group inside one (an image of a bioformats2raw store)."""
+        return is_ome_zarr(path)
+
+    def matched_length(self, path: str | os.PathLike[str]) -> int:
+        """A group inside a store matches by its store's suffix."""
+        return len(ZARR_SUFFIXES[0]) if self.sniff(path) else 0
+
+    def read_header(self, path: Path) -> ImageHeader:
+        """The full-resolution level's shape and dtype, and the metadata (nothing decoded)."""
+        data, meta = read_ome_zarr(path)
+        return ImageHeader(tuple(data.shape), np.dtype(data.dtype), meta)
+
+    def read(self, path: Path, header: ImageHeader, lazy: bool | None) -> tuple[Any, ImageMeta]:
+        """Level 0, lazily unless ``lazy`` is ``False``."""
+        data, meta = read_ome_zarr(path)
+        return (data if lazy is not False else np.asarray(data)), meta
+
+    def check_writable(self, dtype: np.dtype, shape: tuple[int, ...], meta: ImageMeta) -> None:
+        """Any numeric image, of any axes the readers give."""
+
+    def write(self, path: str, image: Any, meta: ImageMeta, progress: Callable[[int, int], None] | None) -> None:
+        """Level 0 chunk by chunk, then the coarser levels (:func:`write_ome_zarr`)."""
+        write_ome_zarr(path, image, meta, progress)

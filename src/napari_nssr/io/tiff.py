@@ -22,12 +22,13 @@ import threading
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ..core.errors import ImageError
 from ..core.layout import looks_rgb
+from .formats import ImageFormat, ImageHeader, register_format
 from .meta import LENGTH_IN_UM, ImageMeta
 
 RESOLUTION_UNITS = {2: "inch", 3: "cm"}
@@ -407,3 +408,113 @@ def _write_pixels(
         bigtiff=big,
         **options,
     )
+
+
+GEO_KEY_TAGS = (33550, 33922, 34264, 34735)  # pixel scale, tie points, transformation, geokeys
+#: TIFFs larger than this (decoded) are read lazily when the caller lets the size decide
+LAZY_BYTES = 512 * 2**20
+#: lazy results larger than this are written tile by tile (smaller: computed whole)
+STREAM_BYTES = 64 * 2**20
+
+
+def _has_geokeys(tif: Any) -> bool:
+    page = tif.pages.first if hasattr(tif.pages, "first") else tif.pages[0]
+    return any(code in page.tags for code in GEO_KEY_TAGS)
+
+
+def _georeferenced(path: Path, meta: ImageMeta) -> tuple[ImageMeta, bool]:
+    """``meta`` with a GeoTIFF's georeference and nodata (rasterio), and whether its bands must move
+    first (``YXS`` samples that are not red, green, blue: ``CYX`` bands)."""
+    from dataclasses import replace
+
+    from .geotiff import raster_info
+
+    info = raster_info(path)
+    if info.geo is None:
+        return meta, False
+    meta = replace(
+        meta,
+        geo=info.geo,
+        nodata=info.nodata if info.nodata is not None else meta.nodata,
+        pixel_size=info.geo.pixel_size if info.geo.north_up else meta.pixel_size,
+        unit=info.geo.units if info.geo.north_up else meta.unit,
+    )
+    axes = meta.axes or ""
+    if axes.endswith("S") and not info.colour:
+        return replace(meta, axes="C" + axes[:-1]), True
+    if axes.startswith("S"):
+        return replace(meta, axes="C" + axes[1:]), False
+    return meta, False
+
+
+def _is_lazy(image: Any) -> bool:
+    import dask.array as da
+
+    return isinstance(image, da.Array)
+
+
+@register_format
+class TiffFormat(ImageFormat):
+    """TIFF (any compression imagecodecs decodes), ImageJ hyperstacks, and GeoTIFF with its georeference."""
+
+    name = "tif"
+    summary = "TIFF"
+    suffixes = (".tif", ".tiff")
+    napari_reader = True
+    #: results are written with an OME-XML
+    ome: ClassVar[bool] = False
+
+    def read_header(self, path: Path) -> ImageHeader:
+        """Shape, dtype, axes, calibration, OME optics and georeference (tifffile, rasterio)."""
+        import tifffile
+
+        with tifffile.TiffFile(path) as tif:
+            shape, dtype, axes, _ = tiff_series(tif, path)
+            meta = tiff_meta(tif, axes)
+            geo = _has_geokeys(tif)
+        if geo:
+            meta, move = _georeferenced(path, meta)
+            shape = (shape[-1], *shape[:-1]) if move else shape
+        return ImageHeader(shape, dtype, meta)
+
+    def read(self, path: Path, header: ImageHeader, lazy: bool | None) -> tuple[Any, ImageMeta]:
+        """Every page; lazily (tile by tile) when asked or when larger than :data:`LAZY_BYTES`."""
+        size = int(np.prod(header.shape)) * header.dtype.itemsize
+        if lazy or (lazy is None and size > LAZY_BYTES):
+            import dask.array as da
+
+            data = read_tiff_lazy(path)
+            moved = da.moveaxis(data, -1, 0) if tuple(data.shape) != header.shape else data  # bands first
+            return moved, header.meta
+        pixels = read_tiff_pixels(path)
+        return (np.moveaxis(pixels, -1, 0) if pixels.shape != header.shape else pixels), header.meta
+
+    def check_writable(self, dtype: np.dtype, shape: tuple[int, ...], meta: ImageMeta) -> None:
+        """Any numeric image; a georeferenced one as bands of 2D planes."""
+        if meta.geo is not None and not self.ome and len(shape) > 3:
+            raise ImageError(f"a GeoTIFF holds bands of 2D planes, this image has shape {shape}; write a .zarr instead")
+
+    def write(self, path: str, image: Any, meta: ImageMeta, progress: Callable[[int, int], None] | None) -> None:
+        """A GeoTIFF (rasterio) for a georeferenced image, else a TIFF; a large lazy image a strip
+        of tiles at a time."""
+        if meta.geo is not None and not self.ome:
+            from .geotiff import write_geotiff
+
+            write_geotiff(path, image, meta.geo, meta.nodata, bool(meta.rgb), meta.compression, progress=progress)
+            return
+        nbytes = int(np.prod(image.shape)) * np.dtype(image.dtype).itemsize
+        write_tiff(path, image, meta, self.ome, _is_lazy(image) and nbytes > STREAM_BYTES, progress)
+
+
+@register_format
+class OmeTiffFormat(TiffFormat):
+    """OME-TIFF: a TIFF whose OME-XML records axes, physical sizes and optics."""
+
+    name = "ome.tif"
+    summary = "OME-TIFF"
+    suffixes = (".ome.tif", ".ome.tiff")
+    ome = True
+
+    def result_suffix(self, path: str | os.PathLike[str]) -> str:
+        """Always ``.ome.tif``: the name OME tools look for."""
+        return self.suffixes[0]

@@ -1,8 +1,9 @@
 """The method interface: what every super-resolution method is to the engine, and their registry.
 
 A method has a ``name``, a frozen settings dataclass (``settings_type``, a :class:`MethodSettings`),
-and :meth:`Method.prepare`, which looks at one image at one scale (estimating or solving what it
-needs) and returns a :class:`Prepared`: a :class:`TileProcessor` plus a record of what was done.
+and :meth:`Method.prepare`, which looks at one image under one request (a :class:`~napari_nssr.core.request.Plan`:
+the settings, the scale, the image's layout; estimating or solving what it needs) and returns a
+:class:`Prepared`: a :class:`TileProcessor` plus a record of what was done.
 
 The engine (``engine/``) knows nothing else. It upsamples each output region, with the
 processor's halo around it, by pixel-centre bicubic interpolation, hands that block to the
@@ -32,15 +33,27 @@ import torch
 
 from ..core.errors import SettingsError
 from ..core.filters import blend_with_identity, convolve, project_sum_to_one
-from ..core.layout import Layout
 from ..core.progress import PrepareProgress, drain
+from ..core.request import Plan
 from ..core.resample import bicubic_plane, resample_plane
 from ..core.settings import Settings, settings_to_dict
 from ..models.model import NSSRModel
 
 
 class MethodSettings(Settings):
-    """Base of every method's settings (a frozen dataclass; see :mod:`napari_nssr.core.settings`)."""
+    """Base of every method's settings (a frozen dataclass; see :mod:`napari_nssr.core.settings`).
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass
+    >>> from napari_nssr import MethodSettings
+    >>> from napari_nssr.core.settings import setting
+    >>> @dataclass(frozen=True)
+    ... class GammaSettings(MethodSettings):
+    ...     gamma: float = setting(0.8, "exponent applied after upsampling", min=0.1, max=4)
+    >>> GammaSettings(gamma=0.5).gamma
+    0.5
+    """
 
 
 class TileProcessor(ABC):
@@ -285,6 +298,14 @@ class Prepared:
         The filter, when the method's result is one linear filter (shown in the widgets).
     info : Mapping
         What the method estimated or chose for this image (recorded in metadata).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from napari_nssr import make_request, prepare
+    >>> prepared = prepare(np.ones((32, 32), np.float32), make_request(2, "default"))
+    >>> prepared.describe()["method"], prepared.describe()["model"]
+    ('filter', 'default')
     """
 
     method: str
@@ -309,36 +330,49 @@ class Prepared:
 
 
 class Method(ABC):
-    """A super-resolution method (see the module docstring)."""
+    """A super-resolution method (see the module docstring).
+
+    Examples
+    --------
+    A method is one class (see ``docs/architecture.md``):
+
+    >>> from napari_nssr import Method, Prepared
+    >>> from napari_nssr.methods import BicubicSettings
+    >>> from napari_nssr.methods.base import Identity
+    >>> class Plain(Method):
+    ...     name, summary, settings_type = "plain", "bicubic again", BicubicSettings
+    ...     def prepare(self, image, plan):
+    ...         return Prepared(self.name, plan.settings, Identity())
+    >>> Plain.takes_guides
+    False
+    """
 
     name: ClassVar[str]
     #: One line for menus and ``--help``.
     summary: ClassVar[str]
     settings_type: ClassVar[type[MethodSettings]]
+    #: Whether the method reads guide images (``Request.guides``); others refuse them.
+    takes_guides: ClassVar[bool] = False
 
     @abstractmethod
-    def prepare(self, image: Any, scale: tuple[float, float], layout: Layout, settings: Any) -> Prepared:
+    def prepare(self, image: Any, plan: Plan) -> Prepared:
         """Look at ``image`` (numpy or dask, any dtype the engine accepts) and make its tile processor.
 
         Parameters
         ----------
         image : array-like
             The whole input (the method may read a plane or two of it, never change it).
-        scale : tuple of float
-            ``(rows, cols)`` factors, each in ``[1, 16]``.
-        layout : Layout
-            Where its spatial and channel axes are.
-        settings : MethodSettings
-            An instance of :attr:`settings_type`.
+        plan : Plan
+            The request on this image: ``plan.settings`` (an instance of :attr:`settings_type`),
+            ``plan.scale`` (``(rows, cols)`` factors in ``[1, 16]``), ``plan.layout`` (where its
+            spatial and channel axes are) and ``plan.request.guides``.
 
         Returns
         -------
         Prepared
         """
 
-    def iter_prepare(
-        self, image: Any, scale: tuple[float, float], layout: Layout, settings: Any
-    ) -> Generator[PrepareProgress, None, Prepared]:
+    def iter_prepare(self, image: Any, plan: Plan) -> Generator[PrepareProgress, None, Prepared]:
         """:meth:`prepare` as a generator of :class:`PrepareProgress` (for GUIs and progress bars).
 
         Methods whose preparation takes long override it (and make :meth:`prepare` exhaust it);
@@ -346,14 +380,14 @@ class Method(ABC):
 
         Parameters
         ----------
-        image, scale, layout, settings
+        image, plan
             As for :meth:`prepare`.
 
         Returns
         -------
         Prepared
         """
-        return self.prepare(image, scale, layout, settings)
+        return self.prepare(image, plan)
         yield  # pragma: no cover - makes this a generator
 
 
@@ -378,6 +412,18 @@ def register_method(cls: M) -> M:
     ------
     SettingsError
         When the name, or the settings class, is already taken.
+
+    Examples
+    --------
+    >>> from napari_nssr import register_method
+    >>> from napari_nssr.methods import BicubicSettings
+    >>> from napari_nssr.methods.bicubic import Bicubic
+    >>> class Again(Bicubic):
+    ...     name = "bicubic"
+    >>> register_method(Again)
+    Traceback (most recent call last):
+    ...
+    napari_nssr.core.errors.SettingsError: a method named 'bicubic' is already registered
     """
     name = cls.name
     if name in _REGISTRY:
@@ -394,6 +440,12 @@ def method_names() -> list[str]:
     Returns
     -------
     list of str
+
+    Examples
+    --------
+    >>> from napari_nssr.methods import method_names
+    >>> "blind" in method_names() and "wiener" in method_names()
+    True
     """
     return list(_REGISTRY)
 
@@ -414,6 +466,12 @@ def get_method(name: str) -> Method:
     ------
     SettingsError
         For an unknown name (the message lists the known ones).
+
+    Examples
+    --------
+    >>> from napari_nssr.methods import get_method
+    >>> get_method("blind").summary
+    "a filter solved for each image's own blur and noise (the default)"
     """
     try:
         return _REGISTRY[name]
@@ -421,7 +479,7 @@ def get_method(name: str) -> Method:
         raise SettingsError(f"unknown method {name!r}; known: {', '.join(_REGISTRY)}") from None
 
 
-def method_for_settings(settings: MethodSettings) -> Method:
+def method_for_settings(settings: Settings) -> Method:
     """The registered method whose settings type ``settings`` is.
 
     Parameters

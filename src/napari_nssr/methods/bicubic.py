@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..core.layout import Layout
+from ..core.request import Plan
 from .base import Identity, Method, MethodSettings, Prepared, register_method
 
 
@@ -22,6 +22,6 @@ class Bicubic(Method):
     summary = "plain bicubic interpolation (the baseline)"
     settings_type = BicubicSettings
 
-    def prepare(self, image: Any, scale: tuple[float, float], layout: Layout, settings: Any) -> Prepared:
+    def prepare(self, image: Any, plan: Plan) -> Prepared:
         """Nothing to estimate: the engine's upsampling is the result."""
-        return Prepared(self.name, settings, Identity())
+        return Prepared(self.name, plan.settings, Identity())

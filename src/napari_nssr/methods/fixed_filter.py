@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..core.errors import SettingsError
-from ..core.layout import Layout
+from ..core.request import Plan
 from ..core.settings import setting
 from ..models.bundled import bundled_families, bundled_models, is_model_source, model_for_scale
 from ..models.model import NSSRModel
@@ -17,7 +16,14 @@ from .base import LinearFilter, Method, MethodSettings, Prepared, register_metho
 @dataclass(frozen=True)
 class FilterSettings(MethodSettings):
     """Which model's filter to apply: an :class:`NSSRModel`, a bundled name, a per-scale family
-    (``"chain"``: the bundled model nearest to the scale) or a model file."""
+    (``"chain"``: the bundled model nearest to the scale) or a model file.
+
+    Examples
+    --------
+    >>> from napari_nssr import FilterSettings
+    >>> FilterSettings(model="chain").model
+    'chain'
+    """
 
     cli_prefix: ClassVar[str] = ""  # the option is plain --model (-m)
 
@@ -45,8 +51,8 @@ class Filter(Method):
     summary = "a fixed inverse filter from a model (bundled or a file)"
     settings_type = FilterSettings
 
-    def prepare(self, image: Any, scale: tuple[float, float], layout: Layout, settings: Any) -> Prepared:
+    def prepare(self, image: Any, plan: Plan) -> Prepared:
         """Load the model (a family picks the member nearest to the geometric-mean scale)."""
-        model = model_for_scale(settings.model, math.sqrt(scale[0] * scale[1]))
+        model = model_for_scale(plan.settings.model, plan.mean_scale)
         processor = LinearFilter(model.filter, unit_sum=model.loss.hold_sum_at_one)
-        return Prepared(self.name, settings, processor, model=model)
+        return Prepared(self.name, plan.settings, processor, model=model)

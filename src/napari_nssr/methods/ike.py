@@ -22,8 +22,8 @@ import torch
 
 from ..core.devices import resolve_device
 from ..core.errors import SettingsError
-from ..core.layout import Layout
 from ..core.progress import PrepareProgress, drain
+from ..core.request import Plan
 from ..core.settings import setting
 from ..training.ike import IKEModel, IKERecipe, super_resolve_plane, train_ike
 from .base import Method, MethodSettings, Prepared, UnitRangeLearner, register_method
@@ -99,20 +99,27 @@ class IKEProcessor(UnitRangeLearner):
 
 @register_method
 class IKE(Method):
-    """The invertible kernel estimator: a flow trained on the image itself (comparison method)."""
+    """The invertible kernel estimator: a flow trained on the image itself (comparison method).
+
+    References
+    ----------
+    .. [1] The invertible kernel estimator ("Find the way back"), as we read it: docs/method.md,
+       section 10, says which parts follow the paper and which are our choices.
+    .. [2] S. Bell-Kligler, A. Shocher and M. Irani, "Blind Super-Resolution Kernel Estimation using an
+       Internal-GAN", NeurIPS 2019 (the patch discriminators).
+    """
 
     name = "ike"
     summary = "IKE: an invertible downscaler learned on the image, run backwards (slow: minutes on a CPU)"
     settings_type = IKESettings
 
-    def prepare(self, image: Any, scale: tuple[float, float], layout: Layout, settings: Any) -> Prepared:
+    def prepare(self, image: Any, plan: Plan) -> Prepared:
         """Train on the image (see :meth:`iter_prepare`)."""
-        return drain(self.iter_prepare(image, scale, layout, settings))
+        return drain(self.iter_prepare(image, plan))
 
-    def iter_prepare(
-        self, image: Any, scale: tuple[float, float], layout: Layout, settings: Any
-    ) -> Generator[PrepareProgress, None, Prepared]:
+    def iter_prepare(self, image: Any, plan: Plan) -> Generator[PrepareProgress, None, Prepared]:
         """Train IKE on the representative plane, yielding progress every 10 iterations."""
+        scale, layout, settings = plan.scale, plan.layout, plan.settings
         factor = float(scale[0])
         if abs(scale[0] - scale[1]) > 1e-9 or factor != round(factor) or factor < 2:
             raise SettingsError(

@@ -20,23 +20,23 @@ the blind method, :class:`PSFSettings` or a PSF file the ``psf`` method with tha
 from __future__ import annotations
 
 import os
-from collections.abc import Generator
 from typing import Any, Union
 
 from ..core.errors import SettingsError
-from ..core.layout import Layout, check_scale
-from ..core.progress import PrepareProgress, drain
+from ..core.layout import check_scale
+from ..core.request import Request
 from ..models.model import NSSRModel
-from . import bicubic, deconvolution, fixed_filter, ike, known_psf, zssr
-from .base import Method, MethodSettings, Prepared, get_method, method_for_settings, method_names
+from . import bicubic, deconvolution, fixed_filter, ike, zssr
+from .base import Method, MethodSettings, get_method, method_for_settings, method_names
 from .blind import method as blind_method
-from .known_psf import KnownPSFSettings
-from .psf import PSFSettings
+from .psf import method as psf_method
+from .psf.kernels import PSFSettings
+from .psf.method import KnownPSFSettings
 
 # importing a method's module registers it; these are the package's own
 BUILT_IN = (
     blind_method.Blind,
-    known_psf.KnownPSF,
+    psf_method.KnownPSF,
     fixed_filter.Filter,
     bicubic.Bicubic,
     deconvolution.Wiener,
@@ -62,6 +62,15 @@ def with_psf(spec: Any, psf: Any) -> Any:
     Returns
     -------
     MethodSpec
+
+    Examples
+    --------
+    >>> from napari_nssr import PSFSettings
+    >>> from napari_nssr.methods import with_psf
+    >>> type(with_psf(None, PSFSettings(source="widefield"))).__name__
+    'KnownPSFSettings'
+    >>> with_psf(None, "blind")
+    'blind'
     """
     if psf is None:
         return spec
@@ -92,6 +101,15 @@ def resolve_method(spec: MethodSpec = None) -> tuple[Method, MethodSettings]:
     ------
     SettingsError
         For a name that is neither a method nor a model, or an unknown kind of value.
+
+    Examples
+    --------
+    >>> from napari_nssr.methods import resolve_method
+    >>> method, settings = resolve_method("wiener")
+    >>> method.name, settings.balance
+    ('wiener', 0.02)
+    >>> resolve_method("chain")[1].model
+    'chain'
     """
     if spec is None:
         spec = DEFAULT_METHOD
@@ -112,46 +130,68 @@ def resolve_method(spec: MethodSpec = None) -> tuple[Method, MethodSettings]:
     )
 
 
-def prepare_method(image: Any, scale: Any, spec: MethodSpec = None, rgb: bool | None = None) -> Prepared:
-    """Resolve ``spec`` and let the method look at ``image`` at ``scale``.
+def make_request(
+    scale: Any,
+    method: MethodSpec = None,
+    *,
+    psf: Any = None,
+    strength: float = 1.0,
+    rgb: bool | None = None,
+    device: str = "auto",
+    nodata: float | None = None,
+    tile_size: int = 1024,
+    guides: Any = (),
+) -> Request:
+    """The :class:`~napari_nssr.core.request.Request` for any spelling of a method, checked before any work.
 
     Parameters
     ----------
-    image : array-like
-        The input (numpy or dask).
     scale : float or tuple of float
-        Upsampling factor (checked).
-    spec : MethodSpec
-        See :func:`resolve_method`.
+        Factor in ``[1, 16]`` (numpy scalars too), or a ``(rows, cols)`` pair.
+    method : str, os.PathLike, NSSRModel, MethodSettings or None
+        See :func:`resolve_method` (``None``: the default method, ``"blind"``).
+    psf : str, os.PathLike or PSFSettings, optional
+        Instead of ``method``: a known PSF for the ``psf`` method, or ``"blind"`` (:func:`with_psf`).
+    strength : float
+        0 (plain bicubic) to 4; 1 is the method's result.
     rgb : bool or None
-        Whether the last axis is colour.
+        Whether the last axis is colour; ``None`` guesses as napari does.
+    device : str
+        ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+    nodata : float, optional
+        The value of pixels without data (NaN allowed).
+    tile_size : int
+        Side of the output tiles (memory, not results).
+    guides : array or sequence of arrays, optional
+        Auxiliary images, for a method that reads them.
 
     Returns
     -------
-    Prepared
-        The tile processor and the record of what the method did.
+    Request
+
+    Raises
+    ------
+    SettingsError
+        For an unknown method or device, a bad tile size or nodata, or guides the method cannot use.
+    ImageError
+        For a scale or strength out of range.
+
+    Examples
+    --------
+    >>> from napari_nssr import make_request
+    >>> request = make_request(2, "wiener", strength=0.5)
+    >>> type(request.settings).__name__, request.scale, request.strength
+    ('WienerSettings', (2.0, 2.0), 0.5)
+    >>> make_request(2, "chain").settings.model
+    'chain'
     """
-    return drain(iter_prepare_method(image, scale, spec, rgb))
-
-
-def iter_prepare_method(
-    image: Any, scale: Any, spec: MethodSpec = None, rgb: bool | None = None
-) -> Generator[PrepareProgress, None, Prepared]:
-    """:func:`prepare_method` as a generator of the method's :class:`PrepareProgress` (a method
-    that trains on the image reports its iterations); closing it stops the work.
-
-    Parameters
-    ----------
-    image, scale, spec, rgb
-        As for :func:`prepare_method`.
-
-    Returns
-    -------
-    Prepared
-    """
-    method, settings = resolve_method(spec)
-    layout = Layout.of(tuple(int(n) for n in image.shape), rgb)
-    return (yield from method.iter_prepare(image, check_scale(scale), layout, settings))
+    method_, settings = resolve_method(with_psf(method, psf))
+    if hasattr(guides, "shape") and hasattr(guides, "dtype"):
+        guides = (guides,)
+    guides = tuple(guides or ())
+    if guides and not method_.takes_guides:
+        raise SettingsError(f"the {method_.name} method takes no guide images")
+    return Request(check_scale(scale), settings, strength, rgb, device, nodata, tile_size, guides)
 
 
 def method_menu() -> list[str]:
@@ -161,6 +201,12 @@ def method_menu() -> list[str]:
     -------
     list of str
         The default method first, then the other built-in ones, then any registered later.
+
+    Examples
+    --------
+    >>> from napari_nssr import method_menu
+    >>> method_menu()[:3]
+    ['blind', 'psf', 'filter']
     """
     built_in = [m.name for m in BUILT_IN]
     rank = {name: i for i, name in enumerate(built_in)}

@@ -23,6 +23,7 @@ from ..core.errors import SettingsError
 from ..core.kernels import gaussian_kernel
 from ..core.layout import Layout
 from ..core.progress import PrepareProgress, drain
+from ..core.request import Plan
 from ..core.settings import setting
 from ..training.zssr import ZSSRRecipe, ZSSRStep, scale_steps, train_zssr, upscale
 from .base import Method, MethodSettings, Prepared, UnitRangeLearner, register_method
@@ -105,20 +106,25 @@ class ZSSRProcessor(UnitRangeLearner):
 
 @register_method
 class ZSSR(Method):
-    """Zero-shot super-resolution: a CNN trained on the image itself (comparison method)."""
+    """Zero-shot super-resolution: a CNN trained on the image itself (comparison method).
+
+    References
+    ----------
+    .. [1] A. Shocher, N. Cohen and M. Irani, "'Zero-Shot' Super-Resolution using Deep Internal
+       Learning", CVPR 2018.
+    """
 
     name = "zssr"
     summary = "ZSSR: a CNN trained on the image itself, for comparison (slow: minutes on a CPU)"
     settings_type = ZSSRSettings
 
-    def prepare(self, image: Any, scale: tuple[float, float], layout: Layout, settings: Any) -> Prepared:
+    def prepare(self, image: Any, plan: Plan) -> Prepared:
         """Train on the image (see :meth:`iter_prepare`)."""
-        return drain(self.iter_prepare(image, scale, layout, settings))
+        return drain(self.iter_prepare(image, plan))
 
-    def iter_prepare(
-        self, image: Any, scale: tuple[float, float], layout: Layout, settings: Any
-    ) -> Generator[PrepareProgress, None, Prepared]:
+    def iter_prepare(self, image: Any, plan: Plan) -> Generator[PrepareProgress, None, Prepared]:
         """Train ZSSR on the representative plane, yielding progress every 10 iterations."""
+        scale, layout, settings = plan.scale, plan.layout, plan.settings
         if abs(scale[0] - scale[1]) > 1e-9:
             raise SettingsError(f"ZSSR takes one factor for both axes, got {scale[0]:g} x {scale[1]:g}")
         factor = float(scale[0])

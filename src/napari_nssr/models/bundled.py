@@ -58,6 +58,12 @@ def load_model(source: str | os.PathLike[str]) -> NSSRModel:
     ------
     ModelFileError
         When no such model exists or the file is unusable.
+
+    Examples
+    --------
+    >>> from napari_nssr import load_model
+    >>> load_model("chain-x2").name
+    'chain-x2'
     """
     if isinstance(source, str) and source in bundled_models():
         return _load_bundled(source)

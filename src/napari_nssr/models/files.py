@@ -44,6 +44,15 @@ def save_model(model: NSSRModel, path: str | os.PathLike[str], overwrite: bool =
     -------
     pathlib.Path
         The path written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from napari_nssr import load_model, save_model
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> path = save_model(load_model("default"), folder / "mine.safetensors")
+    >>> load_model(path).name
+    'default'
     """
     from safetensors.torch import save_file
 

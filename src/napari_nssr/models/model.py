@@ -60,6 +60,13 @@ class NSSRModel:
     ModelFileError
         When the filter is not odd and square, not floating point, not finite, or its DC gain or
         noise gain is outside :data:`DC_GAIN_RANGE` / :data:`MAX_NOISE_GAIN`.
+
+    Examples
+    --------
+    >>> from napari_nssr import load_model
+    >>> model = load_model("default")
+    >>> model.size, round(model.dc_gain, 6)
+    (11, 1.0)
     """
 
     filter: torch.Tensor

@@ -70,6 +70,13 @@ def train_preset(name: str, **overrides: Any) -> TrainResult:
     Returns
     -------
     TrainResult
+
+    Examples
+    --------
+    >>> from napari_nssr.training import train_preset
+    >>> result = train_preset("default", epochs=20)  # the bundled recipe, briefly
+    >>> result.model.size
+    11
     """
     if name not in PRESETS:
         raise SettingsError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")

@@ -36,7 +36,6 @@ __all__ = [
     "TrainProgress",
     "TrainResult",
     "TrainSettings",
-    "TrainingCancelled",
     "TrainingError",
     "build_objective",
     "iter_train",
@@ -88,13 +87,16 @@ def _check_not_all_deltas(kernels: np.ndarray) -> None:
         raise SettingsError("every kernel is a single pixel (no blur): there is nothing to invert")
 
 
-class TrainingCancelled(Cancelled):
-    """Training was stopped by the caller before it finished."""
-
-
 @dataclass(frozen=True)
 class TrainSettings(Settings):
-    """Optimiser settings. An epoch is one pass over the gallery (one step when full-batch)."""
+    """Optimiser settings. An epoch is one pass over the gallery (one step when full-batch).
+
+    Examples
+    --------
+    >>> from napari_nssr import TrainSettings
+    >>> TrainSettings(epochs=200, learning_rate=1e-3).epochs
+    200
+    """
 
     epochs: int = setting(
         1000, "passes over the gallery (one optimiser step each when full-batch)", min=1, max=1_000_000
@@ -264,6 +266,20 @@ def iter_train(
     Notes
     -----
     Stopping iteration early is the way to cancel (napari's ``thread_worker`` does this on ``quit()``).
+
+    References
+    ----------
+    .. [1] S. Vamsidhar and R. K. Gorthi, "NSSR-DIL: Null-Shot Image Super-Resolution Using Deep
+       Identity Learning", arXiv:2409.12165, 2024 (the gallery, the L-CNN and the DIL loss).
+
+    Examples
+    --------
+    >>> from napari_nssr import GallerySettings, TrainSettings, iter_train
+    >>> steps = iter_train(GallerySettings(count=32, size=15), train=TrainSettings(epochs=20, device="cpu"))
+    >>> first = next(steps)
+    >>> first.epochs
+    20
+    >>> steps.close()
     """
     gallery = gallery or GallerySettings()
     architecture = architecture or LCNNSettings()
@@ -273,7 +289,33 @@ def iter_train(
         raise SettingsError("mini-batches apply to the identity objective only; use batch_size=None with chain")
     device = resolve_device(train.device)
     started = time.perf_counter()
-    size = architecture.filter_size
+    kernel_array, objective = yield from _iter_objective(gallery, loss, architecture.filter_size, train, kernels, chain)
+    # one generator draws the start and then the batches, in that order (a seed gives one result)
+    gen = torch.Generator().manual_seed(train.seed)
+    net = _new_network(architecture, train, device, gen)
+    history = yield from _iter_epochs(net, objective, kernel_array, loss, train, device, gen, report_every)
+    model, final_loss, optimum_loss, identity_loss, converged = _trained_model(
+        net,
+        objective,
+        name,
+        (gallery, architecture, loss, train, chain),
+        len(kernel_array),
+        kernels is not None,
+        started,
+    )
+    seconds = float(model.training["seconds"])
+    return TrainResult(model, history, final_loss, optimum_loss, identity_loss, converged, seconds)
+
+
+def _iter_objective(
+    gallery: GallerySettings,
+    loss: DILLossSettings,
+    size: int,
+    train: TrainSettings,
+    kernels: np.ndarray | None,
+    chain: ChainSettings | None,
+) -> Generator[TrainProgress, None, tuple[np.ndarray, Objective]]:
+    """The gallery's kernels and the objective built on them (its statistics reported as they grow)."""
     count = gallery.count if kernels is None else len(kernels)
     check_fits(estimated_bytes(gallery, size, kernels), f"training on {count} kernels")
     yield TrainProgress(0, train.epochs, math.nan, f"drawing {count} kernels", 0.0)
@@ -288,20 +330,35 @@ def iter_train(
         )
 
     objective = yield from relay(building, statistics_step)
-    objective_dev = objective.to(device)
+    return kernel_array, objective
 
-    gen = torch.Generator().manual_seed(train.seed)
+
+def _new_network(architecture: LCNNSettings, train: TrainSettings, device: torch.device, gen: torch.Generator) -> LCNN:
+    """The L-CNN at its starting weights (seeded), on ``device``."""
     torch.manual_seed(train.seed)  # nn.Conv2d's default init draws from the global generator
     net = LCNN(architecture)
     if train.init == "near_identity":
         net.reset_near_identity(train.init_noise, generator=gen)
-    net.to(device)
+    return net.to(device)
+
+
+def _iter_epochs(
+    net: LCNN,
+    objective: Objective,
+    kernel_array: np.ndarray,
+    loss: DILLossSettings,
+    train: TrainSettings,
+    device: torch.device,
+    gen: torch.Generator,
+    report_every: int,
+) -> Generator[TrainProgress, None, list[float]]:
+    """Adam on the folded network for ``train.epochs`` epochs; returns the loss after each epoch."""
+    objective_dev = objective.to(device)
     optimiser = torch.optim.Adam(net.parameters(), lr=train.learning_rate)
     scheduler = torch.optim.lr_scheduler.StepLR(optimiser, step_size=train.lr_step, gamma=train.lr_gamma)
     kernels_dev = torch.as_tensor(kernel_array, device=device)
     n = kernels_dev.shape[0]
     history: list[float] = []
-
     for epoch in range(1, train.epochs + 1):
         batches: list[torch.Tensor | None]
         if train.batch_size is None or train.batch_size >= n:
@@ -328,24 +385,37 @@ def iter_train(
         if epoch == 1 or epoch % report_every == 0 or epoch == train.epochs:
             fraction = SETUP_SHARE + (1 - SETUP_SHARE) * epoch / train.epochs
             yield TrainProgress(epoch, train.epochs, epoch_loss, "training", fraction)
+    return history
 
+
+def _trained_model(
+    net: LCNN,
+    objective: Objective,
+    name: str,
+    recipe: tuple[GallerySettings, LCNNSettings, DILLossSettings, TrainSettings, ChainSettings | None],
+    count: int,
+    user_kernels: bool,
+    started: float,
+) -> tuple[NSSRModel, float, float, float, bool]:
+    """The trained network as a model, checked against the exact optimum: the model, its loss, the
+    optimum's, the identity's and whether it converged."""
+    gallery, architecture, loss, train, chain = recipe
     net = net.to("cpu", torch.float64)
     with torch.no_grad():
         h = _effective_filter(net, loss)
     optimum_loss = float(objective.loss(objective.optimum()))
     final_loss = float(objective.loss(h))
-    identity_loss = float(objective.loss(delta_filter(size, torch.float64)))
+    identity_loss = float(objective.loss(delta_filter(architecture.filter_size, torch.float64)))
     converged = final_loss <= optimum_loss * (1 + train.tolerance) + ABSOLUTE_TOLERANCE
-    seconds = time.perf_counter() - started
     training = {
         "settings": settings_to_dict(train),
         "final_loss": final_loss,
         "optimum_loss": optimum_loss,
         "identity_loss": identity_loss,
         "converged": converged,
-        "seconds": round(seconds, 3),
-        "kernel_count": int(n),
-        "user_kernels": kernels is not None,
+        "seconds": round(time.perf_counter() - started, 3),
+        "kernel_count": int(count),
+        "user_kernels": user_kernels,
     }
     try:
         model = NSSRModel(
@@ -363,7 +433,7 @@ def iter_train(
         raise TrainingError(
             f"training diverged to an unusable filter ({exc}); lower the learning rate or use init='near_identity'"
         ) from exc
-    return TrainResult(model, history, final_loss, optimum_loss, identity_loss, converged, seconds)
+    return model, final_loss, optimum_loss, identity_loss, converged
 
 
 def train_model(
@@ -386,15 +456,27 @@ def train_model(
     progress : callable, optional
         Called with each :class:`TrainProgress`.
     cancel : callable, optional
-        Polled after each report; returning True raises :class:`TrainingCancelled`.
+        Polled after each report; returning True raises :class:`~napari_nssr.core.errors.Cancelled`.
 
     Returns
     -------
     TrainResult
+
+    References
+    ----------
+    .. [1] S. Vamsidhar and R. K. Gorthi, "NSSR-DIL: Null-Shot Image Super-Resolution Using Deep
+       Identity Learning", arXiv:2409.12165, 2024.
+
+    Examples
+    --------
+    >>> from napari_nssr import GallerySettings, TrainSettings, train_model
+    >>> result = train_model(GallerySettings(count=32, size=15), train=TrainSettings(epochs=20, device="cpu"))
+    >>> result.model.size, round(result.model.dc_gain, 6)  # the filter's taps sum to 1: brightness kept
+    (11, 1.0)
     """
     steps = iter_train(gallery, architecture, loss, train, kernels, name, chain=chain)
     return run_steps(
-        steps, progress, cancel, lambda p: TrainingCancelled(f"training cancelled at epoch {p.epoch} of {p.epochs}")
+        steps, progress, cancel, lambda p: Cancelled(f"training cancelled at epoch {p.epoch} of {p.epochs}")
     )
 
 
@@ -427,6 +509,14 @@ def solve_closed_form(
     -------
     NSSRModel
         A ``closed_form`` model.
+
+    Examples
+    --------
+    >>> from napari_nssr import GallerySettings
+    >>> from napari_nssr.training import solve_closed_form
+    >>> model = solve_closed_form(GallerySettings(count=32, size=15))
+    >>> model.size, round(model.dc_gain, 4)
+    (11, 1.0)
     """
     gallery = gallery or GallerySettings()
     loss = loss or DILLossSettings()

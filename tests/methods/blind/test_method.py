@@ -8,8 +8,8 @@ from napari_nssr import super_resolve, upsample_bicubic
 from napari_nssr.apps.samples import degraded_sample
 from napari_nssr.core.degrade import add_noise, blur_subsample
 from napari_nssr.core.kernels import div2krk_kernel
-from napari_nssr.core.layout import Layout
 from napari_nssr.core.metrics import psnr_y
+from napari_nssr.core.request import Request
 from napari_nssr.methods.blind.method import Blind
 from napari_nssr.methods.blind.solve import BlindSettings
 
@@ -47,7 +47,7 @@ def test_blind_is_the_default_mode():
 def test_prepare_records_the_estimate_and_the_settings():
     lr = degraded_sample("astronaut", 2, max_side=96).lr
     settings = BlindSettings(noise_margin=2.0)
-    prepared = Blind().prepare(lr, (2.0, 2.0), Layout.of(lr.shape, None), settings)
+    prepared = Blind().prepare(lr, Request((2.0, 2.0), settings).plan(lr))
     record = prepared.describe()
     assert record["method"] == "blind" and record["settings"]["noise_margin"] == 2.0
     assert {"major_hr", "minor_hr", "angle_deg", "noise"} <= set(record["estimate"])

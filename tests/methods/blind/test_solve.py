@@ -242,8 +242,8 @@ def test_a_stack_whose_planes_differ_is_better_estimated_per_plane(rng):
     # two clean planes (3000 photons) and two very noisy ones (30 photons): one estimate for the
     # stack smooths the clean planes (measured -1.4 dB against bicubic), one per plane sharpens them
     # (+3.5 to +4.4 dB)
+    from napari_nssr import make_request, prepare
     from napari_nssr.apps.bench import photon_noise
-    from napari_nssr.engine.tiles import plan, prepare
 
     hr = np.stack([_textured_photon_image(np.random.default_rng(i), 128) for i in range(4)])
     lr = np.stack([photon_noise(3000 if i < 2 else 30)(hr[i], 2, rng) for i in range(4)]).astype(np.float32)
@@ -256,5 +256,5 @@ def test_a_stack_whose_planes_differ_is_better_estimated_per_plane(rng):
     one_estimate = gains(BlindSettings(denoise="none"))
     per_plane = gains(BlindSettings(denoise="none", per_plane=True))
     assert min(per_plane[:2]) > max(one_estimate[:2]) + 2.0 and min(per_plane) > 1.0
-    prepared = prepare(lr, plan(lr, 2), BlindSettings(per_plane=True))
+    prepared = prepare(lr, make_request(2, BlindSettings(per_plane=True)))
     assert prepared.info["estimate"]["per_plane"] and prepared.found().startswith("estimated per plane")

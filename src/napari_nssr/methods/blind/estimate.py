@@ -245,6 +245,14 @@ def estimate_blur(image: Any, rgb: bool | None = None) -> BlurEstimate:
     -------
     BlurEstimate
         In low-resolution pixels; a flat image gets no blur and the noise floor.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from napari_nssr.methods import estimate_blur
+    >>> estimate = estimate_blur(np.random.default_rng(0).random((64, 64)))
+    >>> estimate.sigma > 0 and estimate.noise > 0
+    True
     """
     return estimate_blur_planes([representative_plane(image, rgb, MAX_SIDE)])
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from ...core.layout import Layout
 from ...core.noise import NoiseModel
+from ...core.request import Plan
 from ..base import LinearFilter, Method, Prepared, TileProcessor, process_plane, register_method
-from ..stabilised import DenoisedStabilised, Stabilised
 from .solve import BlindSettings, blind_model
+from .stabilised import DenoisedStabilised, Stabilised
 
 
 def noise_of(record: dict[str, Any]) -> NoiseModel | None:
@@ -62,9 +62,10 @@ class Blind(Method):
     summary = "a filter solved for each image's own blur and noise (the default)"
     settings_type = BlindSettings
 
-    def prepare(self, image: Any, scale: tuple[float, float], layout: Layout, settings: Any) -> Prepared:
+    def prepare(self, image: Any, plan: Plan) -> Prepared:
         """Estimate and solve (about 0.1 s per Mpx for the estimates, 15 ms per solve, cached)."""
-        model = blind_model(image, math.sqrt(scale[0] * scale[1]), layout.rgb, settings)
+        settings = plan.settings
+        model = blind_model(image, plan.mean_scale, plan.layout.rgb, settings)
         record = model.training["blind"]
         estimate = {k: v for k, v in record.items() if k != "settings"}
         if settings.per_plane:

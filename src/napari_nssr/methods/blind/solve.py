@@ -59,7 +59,25 @@ DENOISED_ESTIMATE_SIDE = 512  # denoised planes are estimated on centred crops t
 
 @dataclass(frozen=True)
 class BlindSettings(MethodSettings):
-    """The blind method's tuned constants (docs/method.md, section 8, has the measurements)."""
+    """The blind method's tuned constants (docs/method.md, section 8, has the measurements).
+
+    References
+    ----------
+    .. [1] A. Foi, M. Trimeche, V. Katkovnik and K. Egiazarian, "Practical Poissonian-Gaussian noise
+       modeling and fitting for single-image raw-data", IEEE Trans. Image Process. 17(10), 1737-1754,
+       2008 (the noise model).
+    .. [2] M. Makitalo and A. Foi, "Optimal inversion of the generalized Anscombe transformation for
+       Poisson-Gaussian noise", IEEE Trans. Image Process. 22(1), 91-103, 2013 (the stabilising
+       transform and its unbiased inverse).
+    .. [3] A. Buades, B. Coll and J.-M. Morel, "A non-local algorithm for image denoising", CVPR 2005
+       (the denoising).
+
+    Examples
+    --------
+    >>> from napari_nssr import BlindSettings
+    >>> BlindSettings(noise="gain=2.1,offset=100,read=1.6").noise_margin
+    1.0
+    """
 
     noise: str = setting(
         "auto",

@@ -5,7 +5,7 @@ import pytest
 
 from napari_nssr.core.errors import SettingsError
 from napari_nssr.core.kernels import gaussian_kernel
-from napari_nssr.methods.psf import TYPICAL_VARIANCE_PER_SCALE, PSFSettings, make_psf, psf_width, with_optics
+from napari_nssr.methods.psf.kernels import TYPICAL_VARIANCE_PER_SCALE, PSFSettings, make_psf, psf_width, with_optics
 
 
 def _rms(k):

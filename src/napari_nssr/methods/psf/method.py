@@ -30,19 +30,20 @@ from typing import Any
 
 import numpy as np
 
-from ..core.denoise import AUTO_MAX_PIXELS
-from ..core.errors import SettingsError
-from ..core.kernels import GallerySettings
-from ..core.layout import Layout
-from ..core.noise import NoiseModel, parse_noise
-from ..core.progress import PrepareProgress, drain
-from ..core.settings import setting, settings_to_dict
-from ..models.model import NSSRModel
-from ..objectives.chain import ChainSettings
-from .base import LinearFilter, Method, MethodSettings, Prepared, register_method
-from .blind.estimate import ALPHA_RANGE
-from .blind.method import blind_processor
-from .blind.solve import (
+from ...core.denoise import AUTO_MAX_PIXELS
+from ...core.errors import SettingsError
+from ...core.kernels import GallerySettings
+from ...core.layout import Layout
+from ...core.noise import NoiseModel, parse_noise
+from ...core.progress import PrepareProgress, drain
+from ...core.request import Plan
+from ...core.settings import setting, settings_to_dict
+from ...models.model import NSSRModel
+from ...objectives.chain import ChainSettings
+from ..base import LinearFilter, Method, MethodSettings, Prepared, register_method
+from ..blind.estimate import ALPHA_RANGE
+from ..blind.method import blind_processor
+from ..blind.solve import (
     BlindSettings,
     blind_model,
     default_filter_size,
@@ -51,7 +52,8 @@ from .blind.solve import (
     solve_scale,
     wavelet_noise,
 )
-from .known_restore import (
+from .kernels import PSFSettings, make_psf, psf_width
+from .restore import (
     CHOICE_SIDE,
     KnownPSFRestoration,
     denoise_plane,
@@ -59,8 +61,7 @@ from .known_restore import (
     iter_choose_restoration,
     solved_for_psf,
 )
-from .psf import PSFSettings, make_psf, psf_width
-from .psf_fit import fit_psf_spectrum
+from .spectrum import fit_psf_spectrum
 
 USES = ("known", "bound")
 SPECTRA = ("image", "natural")
@@ -70,7 +71,24 @@ ALPHA_STEP = 0.05
 
 @dataclass(frozen=True)
 class KnownPSFSettings(MethodSettings):
-    """The ``psf`` method: a known PSF and how to use it."""
+    """The ``psf`` method: a known PSF and how to use it.
+
+    References
+    ----------
+    .. [1] W. H. Richardson, "Bayesian-based iterative method of image restoration", J. Opt. Soc. Am.
+       62(1), 55-59, 1972; L. B. Lucy, Astron. J. 79, 745-754, 1974 (the iterations).
+    .. [2] J. Leiner, B. Duan, L. Wasserman and A. Ramdas, "Data fission: splitting a single data
+       point", J. Am. Stat. Assoc., 2023 (the choice of the iteration count).
+    .. [3] B. Zhang, J. Zerubia and J.-C. Olivo-Marin, "Gaussian approximations of fluorescence
+       microscope point-spread function models", Appl. Opt. 46(10), 1819-1829, 2007 (the PSF's width).
+
+    Examples
+    --------
+    >>> from napari_nssr import KnownPSFSettings, PSFSettings
+    >>> settings = KnownPSFSettings(psf=PSFSettings(source="widefield", numerical_aperture=1.2))
+    >>> settings.restore, settings.psf.numerical_aperture
+    ('auto', 1.2)
+    """
 
     psf: PSFSettings = setting(PSFSettings(source="widefield"), "the PSF: microscope optics or a measured PSF file")
     use: str = setting(
@@ -225,15 +243,13 @@ class KnownPSF(Method):
     summary = "a filter or restoration for a known PSF: microscope optics or a measured PSF"
     settings_type = KnownPSFSettings
 
-    def prepare(self, image: Any, scale: tuple[float, float], layout: Layout, settings: Any) -> Prepared:
+    def prepare(self, image: Any, plan: Plan) -> Prepared:
         """Build the PSF, measure the image's noise, and solve the filter or choose the restoration."""
-        return drain(self.iter_prepare(image, scale, layout, settings))
+        return drain(self.iter_prepare(image, plan))
 
-    def iter_prepare(
-        self, image: Any, scale: tuple[float, float], layout: Layout, settings: Any
-    ) -> Generator[PrepareProgress, None, Prepared]:
+    def iter_prepare(self, image: Any, plan: Plan) -> Generator[PrepareProgress, None, Prepared]:
         """:meth:`prepare`, yielding progress while the restoration's choice is made (a few seconds)."""
-        mean_scale = math.sqrt(scale[0] * scale[1])
+        scale, layout, settings, mean_scale = plan.scale, plan.layout, plan.settings, plan.mean_scale
         if settings.use == "bound":
             width = psf_width(make_psf(settings.psf, mean_scale))
             bounds = (width, width * (1 + settings.bound_margin))

@@ -9,18 +9,18 @@ import pytest
 import tifffile
 from scipy import ndimage
 
-import napari_nssr.methods.known_psf as known_psf
+import napari_nssr.methods.psf.method as known_psf
 from napari_nssr import super_resolve, upsample_bicubic
 from napari_nssr.core.degrade import add_noise, blur_subsample
-from napari_nssr.core.layout import Layout
 from napari_nssr.core.metrics import compare_to_reference
 from napari_nssr.core.progress import PrepareProgress
+from napari_nssr.core.request import Request
 from napari_nssr.methods.base import LinearFilter
-from napari_nssr.methods.known_psf import KnownPSF, KnownPSFSettings
-from napari_nssr.methods.known_restore import KnownPSFRestoration
-from napari_nssr.methods.psf import PSFSettings, make_psf
+from napari_nssr.methods.psf.kernels import PSFSettings, make_psf
+from napari_nssr.methods.psf.method import KnownPSF, KnownPSFSettings
+from napari_nssr.methods.psf.restore import KnownPSFRestoration
 
-SHARED = Path(__file__).parents[2] / ".." / "shared" / "data"
+SHARED = Path(__file__).parents[3] / ".." / "shared" / "data"
 needs_data = pytest.mark.skipif(not SHARED.is_dir(), reason="needs ../shared/data")
 # the benchmark's optics (benchmarks/known_optics.py): 0.13 um camera pixels, 0.065 um at x2
 OPTICS = PSFSettings(source="widefield", numerical_aperture=1.4, wavelength_um=0.61, pixel_um=0.13, size=21)
@@ -46,7 +46,7 @@ def textured_counts(seed: int, photons: float = 300.0) -> np.ndarray:
 
 
 def prepared(lr, settings, scale=(2.0, 2.0)):
-    return KnownPSF().prepare(lr, scale, Layout.of(lr.shape, None), settings)
+    return KnownPSF().prepare(lr, Request(scale, settings).plan(lr))
 
 
 @needs_data
@@ -91,7 +91,7 @@ def test_given_iterations_and_seeds_are_kept():
 
 def test_choosing_reports_progress_and_stops_when_closed():
     lr = textured_counts(3)
-    steps = KnownPSF().iter_prepare(lr, (2.0, 2.0), Layout.of(lr.shape, None), KnownPSFSettings(psf=OPTICS))
+    steps = KnownPSF().iter_prepare(lr, Request((2.0, 2.0), KnownPSFSettings(psf=OPTICS)).plan(lr))
     first = [next(steps) for _ in range(3)]
     assert all(isinstance(p, PrepareProgress) for p in first)
     assert [p.done for p in first] == sorted(p.done for p in first) and first[0].total > first[-1].done
@@ -165,7 +165,7 @@ def test_a_plane_being_restored_reports_its_steps_and_stops_between_them():
 
 def test_the_restoration_reports_each_step():
     from napari_nssr.core.noise import NoiseModel
-    from napari_nssr.methods.known_restore import solved_for_psf
+    from napari_nssr.methods.psf.restore import solved_for_psf
 
     lr = textured_counts(7).astype(np.float64)
     taps = solved_for_psf(make_psf(OPTICS, 2), 2, 11, 2.0, 0.05)

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from ..core.errors import SettingsError
-from ..core.kernels import GallerySettings, fit_kernel_size, gaussian_kernel, normalise_kernels, widefield_psf
-from ..core.settings import Settings, setting
-from ..io.kernel_files import read_kernel_array
+from ...core.errors import SettingsError
+from ...core.kernels import GallerySettings, fit_kernel_size, gaussian_kernel, normalise_kernels, widefield_psf
+from ...core.settings import Settings, setting
+from ...io.kernel_files import read_kernel_array
 
 PSF_SOURCES = ("gaussian", "file", "widefield", "confocal")
 OPTICS_SOURCES = ("widefield", "confocal")
@@ -30,7 +30,14 @@ TYPICAL_VARIANCE_PER_SCALE = (0.175 + 2.5) / 2
 
 @dataclass(frozen=True)
 class PSFSettings(Settings):
-    """Where a PSF comes from: a round Gaussian, an image or ``.npy`` file, or microscope optics."""
+    """Where a PSF comes from: a round Gaussian, an image or ``.npy`` file, or microscope optics.
+
+    Examples
+    --------
+    >>> from napari_nssr import PSFSettings
+    >>> PSFSettings(source="widefield", numerical_aperture=1.4, wavelength_um=0.52, pixel_um=0.13).size
+    21
+    """
 
     source: str = setting(
         "gaussian", "a Gaussian, a PSF file, or widefield / confocal optics", choices=PSF_SOURCES, label="PSF"
@@ -89,6 +96,14 @@ def make_psf(settings: PSFSettings, scale: float) -> np.ndarray:
     -------
     numpy.ndarray
         ``(size, size)`` float64, non-negative, summing to 1.
+
+    Examples
+    --------
+    >>> from napari_nssr import PSFSettings
+    >>> from napari_nssr.methods import make_psf
+    >>> psf = make_psf(PSFSettings(sigma=1.5), scale=2)
+    >>> psf.shape, round(float(psf.sum()), 6)
+    ((21, 21), 1.0)
     """
     if settings.source == "gaussian":
         sigma = settings.sigma or math.sqrt(TYPICAL_VARIANCE_PER_SCALE * scale)

@@ -36,16 +36,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..core.denoise import denoise_unit_noise, iter_denoise_unit_noise
-from ..core.forward_model import SamplingOperator, richardson_lucy_path
-from ..core.noise import NoiseModel
-from ..core.progress import PrepareProgress, drain
-from ..core.resample import resample_plane
-from ..objectives.chain import ChainSettings, ChainStatistics, prior_lr_power
-from .base import LinearFilter, TileProcessor, process_plane
-from .blind.estimate import estimate_blur_planes
-from .blind.solve import IMAGE_ALPHA_RANGE, BlindSettings, quantised_noise
-from .psf_fit import fit_psf_spectrum
+from ...core.denoise import denoise_unit_noise, iter_denoise_unit_noise
+from ...core.forward_model import SamplingOperator, richardson_lucy_path
+from ...core.noise import NoiseModel
+from ...core.progress import PrepareProgress, drain
+from ...core.resample import resample_plane
+from ...objectives.chain import ChainSettings, ChainStatistics, prior_lr_power
+from ..base import LinearFilter, TileProcessor, process_plane
+from ..blind.estimate import estimate_blur_planes
+from ..blind.solve import IMAGE_ALPHA_RANGE, BlindSettings, quantised_noise
+from .spectrum import fit_psf_spectrum
 
 #: iteration counts scored when choosing how many Richardson-Lucy iterations to run
 ITERATION_CHECKPOINTS = (0, 1, 2, 3, 4, 6, 8, 11, 15, 20, 27, 36, 48, 64, 85, 113, 150)

@@ -26,10 +26,10 @@ from typing import Any
 import numpy as np
 from scipy.optimize import least_squares
 
-from ..core.degrade import sampling_kernel
-from ..core.errors import ImageError
-from ..core.layout import Layout
-from .blind.estimate import ALPHA_RANGE, F_MAX, F_MIN, RINGS
+from ...core.degrade import sampling_kernel
+from ...core.errors import ImageError
+from ...core.layout import Layout
+from ..blind.estimate import ALPHA_RANGE, F_MAX, F_MIN, RINGS
 
 MAX_SIDE = 256  # the fit uses a centre crop at most this wide: ring averages need no more
 

@@ -8,7 +8,7 @@ import torch
 from napari_nssr import BlindSettings, super_resolve
 from napari_nssr.core.noise import NoiseModel
 from napari_nssr.methods.base import Identity, LinearFilter
-from napari_nssr.methods.stabilised import Stabilised
+from napari_nssr.methods.blind.stabilised import Stabilised
 
 
 def test_torch_and_numpy_paths_agree(rng):
@@ -51,7 +51,7 @@ def test_dtype_is_kept(dtype):
 
 def test_the_denoised_processor_announces_its_steps():
     from napari_nssr.core.progress import drain
-    from napari_nssr.methods.stabilised import DenoisedStabilised
+    from napari_nssr.methods.blind.stabilised import DenoisedStabilised
 
     noise = NoiseModel(0.01, 0.0)
     plane = np.random.default_rng(2).poisson(50.0, (32, 32)).astype(np.float32) * 0.01

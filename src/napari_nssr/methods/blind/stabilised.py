@@ -17,10 +17,10 @@ from collections.abc import Generator
 import numpy as np
 import torch
 
-from ..core.denoise import iter_denoise_unit_noise
-from ..core.noise import NoiseModel, expected_transform_table
-from ..core.progress import drain
-from .base import TileProcessor, process_plane
+from ...core.denoise import iter_denoise_unit_noise
+from ...core.noise import NoiseModel, expected_transform_table
+from ...core.progress import drain
+from ..base import TileProcessor, process_plane
 
 
 class Stabilised(TileProcessor):

@@ -7,9 +7,9 @@ from scipy import ndimage
 from napari_nssr import super_resolve, upsample_bicubic
 from napari_nssr.core.degrade import add_noise, blur_subsample
 from napari_nssr.core.errors import SettingsError
-from napari_nssr.core.layout import Layout
-from napari_nssr.methods.known_psf import KnownPSF, KnownPSFSettings, known_psf_model
-from napari_nssr.methods.psf import PSFSettings, make_psf
+from napari_nssr.core.request import Request
+from napari_nssr.methods.psf.kernels import PSFSettings, make_psf
+from napari_nssr.methods.psf.method import KnownPSF, KnownPSFSettings, known_psf_model
 from napari_nssr.methods.resolve import resolve_method, with_psf
 from napari_nssr.objectives.chain import random_natural_image
 
@@ -57,7 +57,7 @@ def test_natural_spectrum_fixes_the_slope_at_two(widefield_case):
 def test_bound_keeps_the_blind_estimate_between_the_optics_limits(widefield_case):
     _, lr = widefield_case
     settings = KnownPSFSettings(psf=OPTICS, use="bound", bound_margin=0.2)
-    prepared = KnownPSF().prepare(lr, (2.0, 2.0), Layout.of(lr.shape, None), settings)
+    prepared = KnownPSF().prepare(lr, Request((2.0, 2.0), settings).plan(lr))
     estimate = prepared.describe()["estimate"]
     low, high = estimate["optics_bounds_hr"]
     assert high == pytest.approx(1.2 * low, rel=0.05)

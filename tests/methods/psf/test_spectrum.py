@@ -6,7 +6,7 @@ import pytest
 from napari_nssr.core.degrade import blur_subsample
 from napari_nssr.core.kernels import gaussian_kernel
 from napari_nssr.methods.blind.estimate import estimate_blur
-from napari_nssr.methods.psf_fit import fit_psf_spectrum
+from napari_nssr.methods.psf.spectrum import fit_psf_spectrum
 from napari_nssr.objectives.chain import random_natural_image
 
 
