@@ -25,24 +25,22 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import numpy as np
-
 from ..core.errors import ImageError, NSSRError, OutputExistsError, SettingsError
-from ..core.layout import Layout, check_scale
+from ..core.layout import check_scale
 from ..core.progress import PrepareProgress, drain
 from ..core.request import Plan, Request
 from ..core.settings import Settings
 from ..engine.pipeline import apply_lazy, iter_prepare
 from ..io.files import remove_stale_parts
 from ..io.formats import ImageHeader, format_for, format_named, image_formats
-from ..io.images import check_writable, read_header, read_image_file, write_image, writer_for
+from ..io.images import check_writable, holds_result, read_header, read_image_file, write_image, writer_for
+from ..io.nodata import choose_nodata
 from ..methods.fixed_filter import FilterSettings
 from ..methods.psf.kernels import with_optics
 from ..methods.psf.method import KnownPSFSettings
 from ..models.bundled import load_model
 
 OUTPUT_MARK = "_nssr"  # results are named STEM_xSCALE_nssr.EXT; folders and globs skip them
-EDGE_FILL_FRACTION = 0.05  # a georeferenced scene whose border is this much exact zero has zero fill
 
 
 @dataclass(frozen=True)
@@ -172,16 +170,6 @@ def _duplicates(items: Sequence[Any]) -> list[Any]:
     return repeated
 
 
-def _complete(path: Path, plan: Plan) -> bool:
-    """Whether ``path`` already holds a result of the planned shape and dtype (written atomically,
-    a file under its final name is whole)."""
-    try:
-        header = read_header(path)
-    except (NSSRError, OSError):
-        return False
-    return header.shape == plan.shape and header.dtype == plan.dtype
-
-
 def plan_batch(
     inputs: Sequence[str | Path],
     request: Request,
@@ -289,7 +277,7 @@ def _plan_job(
             raise ImageError(f"cannot write {dst}: it is a folder")
         done = False
         if dst.exists() and not overwrite:
-            if not _complete(dst, plan):
+            if not holds_result(dst, plan.shape, plan.dtype):
                 raise OutputExistsError(
                     f"{dst} exists and is not this run's result (shape or type); pass --overwrite to replace it"
                 )
@@ -305,77 +293,6 @@ def with_file_optics(method: Settings, header: ImageHeader, keep: frozenset[str]
         return method
     psf = with_optics(method.psf, header.meta.optics, header.meta.pixel_size_um, keep)
     return method if psf == method.psf else replace(method, psf=psf)
-
-
-def edge_zero_fill(image: Any, rgb: bool | None) -> bool:
-    """Whether a scene has zero fill at its edges: at least :data:`EDGE_FILL_FRACTION` of its
-    representative plane's border pixels are exactly 0 (only the border is read).
-
-    Parameters
-    ----------
-    image : array-like
-        numpy or dask.
-    rgb : bool or None
-        Whether the last axis is colour.
-
-    Returns
-    -------
-    bool
-    """
-    layout = Layout.of(tuple(image.shape), rgb)
-    index = tuple(n // 2 for n in image.shape[: layout.spatial[0]])
-    plane = image[index]
-    if layout.rgb:
-        plane = plane[..., 0]
-    border = [plane[0, :], plane[-1, :], plane[:, 0], plane[:, -1]]
-    values = np.concatenate([np.asarray(b).ravel() for b in border])
-    return bool(np.mean(values == 0) >= EDGE_FILL_FRACTION)
-
-
-def check_nodata_option(option: str) -> None:
-    """Refuse a ``--nodata`` value that is not ``auto``, ``none`` or a number (one line, before any work)."""
-    if option not in ("auto", "none"):
-        try:
-            float(option)
-        except ValueError:
-            raise SettingsError(f"--nodata takes auto, none or a number, got {option!r}") from None
-
-
-def choose_nodata(
-    option: str, image: Any, meta_nodata: float | None, georeferenced: bool, rgb: bool | None
-) -> float | None:
-    """The nodata value a file is computed with.
-
-    Parameters
-    ----------
-    option : str
-        ``"auto"`` (the file's nodata; else, for a georeferenced scene with zero fill at its
-        edges, 0), ``"none"``, or a number.
-    image : array-like
-        The file's pixels (only the border is read).
-    meta_nodata : float or None
-        The file's declared nodata.
-    georeferenced : bool
-        The file is a GeoTIFF.
-    rgb : bool or None
-        Whether the last axis is colour.
-
-    Returns
-    -------
-    float or None
-    """
-    if option == "none":
-        return None
-    if option != "auto":
-        try:
-            return float(option)
-        except ValueError:
-            raise SettingsError(f"--nodata takes auto, none or a number, got {option!r}") from None
-    if meta_nodata is not None:
-        return meta_nodata
-    if georeferenced and edge_zero_fill(image, rgb):
-        return 0.0
-    return None
 
 
 def run_batch(
@@ -396,7 +313,7 @@ def run_batch(
     overwrite : bool
         Replace existing outputs (as planned).
     nodata : str
-        ``"auto"``, ``"none"`` or a number (:func:`choose_nodata`).
+        ``"auto"``, ``"none"`` or a number (:func:`~napari_nssr.io.nodata.choose_nodata`).
     report : callable, optional
         Called with one line per event (a file written or skipped; optics or nodata taken from a
         file).

@@ -26,6 +26,7 @@ from ..core.layout import check_scale
 from ..core.request import Request
 from ..core.settings import settings_fields
 from ..io.images import output_formats
+from ..io.nodata import check_nodata_option
 from ..methods.base import MethodSettings, get_method
 from ..methods.fixed_filter import FilterSettings
 from ..methods.resolve import DEFAULT_METHOD, method_menu, resolve_method
@@ -36,7 +37,7 @@ from ..objectives.chain import ChainSettings
 from ..objectives.dil import DILLossSettings
 from ..training.presets import PAPER_RECIPE, PRESETS
 from ..training.trainer import TrainProgress, TrainSettings, train_model
-from .batch import check_nodata_option, plan_batch, run_batch
+from .batch import plan_batch, run_batch
 from .bench import DEFAULT_METHODS, DEGRADATIONS, IMAGE_SETS, REAL_DATA, BenchMethod, image_set, run_benchmark
 from .cli_settings import add_settings_options, given, nested_prefix, option_name, settings_from_args
 from .demo import run_demo

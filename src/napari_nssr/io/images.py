@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import ImageError
+from ..core.errors import ImageError, NSSRError
 from . import omezarr, pictures, tiff
 from .files import write_atomically
 from .formats import ImageFormat, ImageHeader, format_for, image_formats
@@ -137,10 +137,9 @@ def read_image_file(path: str | os.PathLike[str], lazy: bool | None = False) -> 
         For an unsupported, empty, damaged or mixed-shape file (one line).
     """
     path = Path(path)
-    header = read_header(path)
     fmt = _readable_format(path)
     try:
-        return fmt.read(path, header, lazy)
+        return fmt.read(path, fmt.read_header(path), lazy)
     except ImageError:
         raise
     except Exception as exc:  # decoders raise many types for damaged files
@@ -160,6 +159,30 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
     numpy.ndarray
     """
     return np.asarray(read_image_file(path)[0])
+
+
+def holds_result(path: str | os.PathLike[str], shape: tuple[int, ...], dtype: np.dtype) -> bool:
+    """Whether ``path`` already holds an image of ``shape`` and ``dtype`` (a result written atomically:
+    a file under its final name is whole).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        An output that exists.
+    shape : tuple of int
+        The planned result's shape.
+    dtype : numpy.dtype
+        Its dtype.
+
+    Returns
+    -------
+    bool
+    """
+    try:
+        header = read_header(path)
+    except (NSSRError, OSError):
+        return False
+    return header.shape == tuple(shape) and header.dtype == np.dtype(dtype)
 
 
 def writer_for(path: str | os.PathLike[str]) -> ImageFormat:
