@@ -175,11 +175,29 @@ def test_options_of_another_method_are_refused_before_work(tif, tmp_path, capsys
     assert "balance" in capsys.readouterr().err
 
 
-def test_methods_lists_every_method_with_its_options(capsys):
+def test_methods_lists_every_method_and_each_ones_options(capsys):
     assert main(["methods"]) == 0
     out = capsys.readouterr().out
-    for text in ("blind (default)", "richardson-lucy", "--wiener-balance", "--psf-sigma", "--model"):
+    for text in ("blind (default)", "richardson-lucy", "filter", "zssr"):
         assert text in out
+    assert main(["methods", "wiener"]) == 0
+    out = capsys.readouterr().out
+    assert "--wiener-balance" in out and "default 0.02" in out
+    assert "--psf-sigma" in out  # the optics every deconvolution takes
+    assert main(["methods", "filter"]) == 0
+    assert "--model" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as refused:
+        main(["methods", "no-such"])
+    assert refused.value.code == 2
+    assert "invalid choice: 'no-such'" in capsys.readouterr().err
+
+
+def test_apply_help_is_short_and_points_to_the_methods(capsys):
+    with pytest.raises(SystemExit):
+        main(["apply", "--help"])
+    out = capsys.readouterr().out
+    assert len(out.splitlines()) < 80
+    assert "--wiener-balance" not in out and "napari-nssr methods" in out
 
 
 def test_only_library_errors_become_one_line(monkeypatch, tif):

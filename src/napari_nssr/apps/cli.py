@@ -39,7 +39,7 @@ from ..training.presets import PAPER_RECIPE, PRESETS
 from ..training.trainer import TrainProgress, TrainSettings, train_model
 from .batch import plan_batch, run_batch
 from .bench import DEFAULT_METHODS, DEGRADATIONS, IMAGE_SETS, REAL_DATA, BenchMethod, image_set, run_benchmark
-from .cli_settings import add_settings_options, given, nested_prefix, option_name, settings_from_args
+from .cli_settings import add_settings_options, given, help_text, nested_prefix, option_name, settings_from_args
 from .demo import run_demo
 
 NOISY_FILTER = 10.0  # noise gain above which `train` warns; the bundled models are at about 5
@@ -57,12 +57,22 @@ class MethodOptions:
             choices=method_menu(),
             help=f"super-resolution method (default {DEFAULT_METHOD}); -m alone picks 'filter' with that model",
         )
+        prefixes: list[str] = []
         for name in method_menu():
-            method = get_method(name)
-            settings_type = method.settings_type
+            settings_type = get_method(name).settings_type
             prefix = str(getattr(settings_type, "cli_prefix", name))
-            group = parser.add_argument_group(f"--method {name}: {method.summary}")
-            self.dests[name] = add_settings_options(group, settings_type, prefix, short={"model": "-m"}, added=added)
+            self.dests[name] = add_settings_options(
+                parser, settings_type, prefix, short={"model": "-m"}, added=added, hidden=True
+            )
+            for info in settings_fields(settings_type):
+                own = f"--{nested_prefix(info.kind) if info.nested else prefix}-*"
+                if own != "---*" and own not in prefixes:
+                    prefixes.append(own)
+        parser.add_argument_group(
+            "each method's own options",
+            f"{', '.join(prefixes)}: 'napari-nssr methods METHOD' lists them with their meaning, range and "
+            f"default (methods: {', '.join(method_menu())})",
+        )
         for action in parser._actions:
             if action.option_strings and action.dest not in ("help", "method"):
                 self.flags[action.dest] = action.option_strings[0]
@@ -205,21 +215,35 @@ def _cmd_apply(args: argparse.Namespace) -> int:
 
 
 def _add_methods(sub: argparse._SubParsersAction) -> None:
-    sub.add_parser("methods", help="list the super-resolution methods and their settings")
+    p = sub.add_parser("methods", help="list the super-resolution methods, or one method's options")
+    p.add_argument(
+        "method", nargs="?", choices=method_menu(), help="a method: its options, with meaning, range and default"
+    )
+
+
+def _option_lines(cls: type, prefix: str) -> list[str]:
+    """One line per option of a settings class (nested settings: their own options, indented)."""
+    lines = []
+    for info in settings_fields(cls):
+        if info.nested:
+            lines.append(f"  {info.help}:")
+            lines += ["  " + line for line in _option_lines(info.kind, nested_prefix(info.kind))]
+        else:
+            lines.append(f"  --{option_name(info, prefix)}: {help_text(info)}")
+    return lines
 
 
 def _cmd_methods(args: argparse.Namespace) -> int:
-    for name in method_menu():
-        method = get_method(name)
-        default = " (default)" if name == DEFAULT_METHOD else ""
-        print(f"{name}{default}: {method.summary}")
-        prefix = str(getattr(method.settings_type, "cli_prefix", name))
-        for info in settings_fields(method.settings_type):
-            if info.nested:
-                inner = [option_name(i, nested_prefix(info.kind)) for i in settings_fields(info.kind)]
-                print(f"    --{', --'.join(inner)}: {info.help}")
-            else:
-                print(f"    --{option_name(info, prefix)}: {info.help} (default {info.default})")
+    if args.method is None:
+        for name in method_menu():
+            default = " (default)" if name == DEFAULT_METHOD else ""
+            print(f"{name}{default}: {get_method(name).summary}")
+        print("\n'napari-nssr methods METHOD' lists a method's options (with apply and bench).")
+        return 0
+    method = get_method(args.method)
+    print(f"{method.name}: {method.summary}\n")
+    prefix = str(getattr(method.settings_type, "cli_prefix", method.name))
+    print("\n".join(_option_lines(method.settings_type, prefix)))
     return 0
 
 

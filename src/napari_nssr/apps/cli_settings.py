@@ -48,15 +48,19 @@ def _parser_for(info: FieldInfo) -> Any:
     return parse
 
 
-def _help(info: FieldInfo) -> str:
-    parts = [info.help]
+def help_text(info: FieldInfo) -> str:
+    """A field's help: its meaning, then its range or choices, unit and default."""
     limits = info.range_text() if not info.choices else ""
     unit = f" {info.unit}" if info.unit else ""
-    default = "none" if info.default is None else info.default
-    detail = ", ".join(p for p in (limits + unit if limits else "", f"default {default}{unit}") if p)
+    default = "none" if info.default is None else f"{info.default}{unit}"
+    detail = ", ".join(p for p in (limits + unit if limits else "", f"default {default}") if p)
     if info.optional:
         detail += "; 'none' for automatic"
-    return f"{' '.join(parts)} ({detail})".replace("%", "%%")
+    return f"{info.help} ({detail})"
+
+
+def _help(info: FieldInfo) -> str:
+    return help_text(info).replace("%", "%%")  # argparse formats help with %
 
 
 def nested_prefix(cls: type[Settings]) -> str:
@@ -71,6 +75,7 @@ def add_settings_options(
     *,
     short: dict[str, str] | None = None,
     added: set[str] | None = None,
+    hidden: bool = False,
 ) -> list[str]:
     """Add one option per field of ``cls`` to ``parser``.
 
@@ -86,6 +91,9 @@ def add_settings_options(
         Short aliases by long option name (``{"model": "-m"}``).
     added : set of str, optional
         Long options already added (shared nested settings are added once); updated.
+    hidden : bool
+        Accept the options without listing them in ``--help`` (a short alias's option stays
+        listed); ``napari-nssr methods METHOD`` lists them instead.
 
     Returns
     -------
@@ -97,7 +105,8 @@ def add_settings_options(
     dests = []
     for info in settings_fields(cls):
         if info.nested:
-            dests += add_settings_options(parser, info.kind, nested_prefix(info.kind), short=short, added=added)
+            nested = nested_prefix(info.kind)
+            dests += add_settings_options(parser, info.kind, nested, short=short, added=added, hidden=hidden)
             continue
         name = option_name(info, prefix)
         dest = dest_name(cls, info)
@@ -106,7 +115,12 @@ def add_settings_options(
             continue
         added.add(name)
         flags = [f"--{name}"] + ([short[name]] if name in short else [])
-        common: dict[str, Any] = {"dest": dest, "default": argparse.SUPPRESS, "help": _help(info)}
+        listed = not hidden or name in short
+        common: dict[str, Any] = {
+            "dest": dest,
+            "default": argparse.SUPPRESS,
+            "help": _help(info) if listed else argparse.SUPPRESS,
+        }
         if info.kind is bool:
             parser.add_argument(*flags, action=argparse.BooleanOptionalAction, **common)
         else:

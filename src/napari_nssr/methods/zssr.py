@@ -38,7 +38,7 @@ class ZSSRSettings(MethodSettings):
     iterations: int = setting(
         3000,
         "most training iterations per scale step (the paper's 3000; training stops earlier once its "
-        "learning rate has fallen below the minimum). About 0.3 s each on 2 CPU cores at the paper's size",
+        "learning rate has fallen below the minimum)",
         min=1,
         max=100000,
     )

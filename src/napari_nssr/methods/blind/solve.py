@@ -95,10 +95,8 @@ class BlindSettings(MethodSettings):
     denoise: str = setting(
         "auto",
         "nl-means: denoise each stabilised plane (non-local means at its unit noise) before the filter, which "
-        "then solves for the noise left; whole planes at a time, about 2 s per Mpx (real images with photon "
-        "noise: +0.90 -> +1.21 dB over bicubic at x2, +0.48 -> +0.69 at x4). auto: on for images of up to "
-        "4 Mpx in all (at most about 8 s on 2 cores; larger scenes and stacks stay tiled and fast); "
-        "none: off",
+        "then solves for the noise left (whole planes at a time); auto: that for images of up to 4 Mpx in all, "
+        "larger scenes and stacks are filtered tile by tile; none: off",
         choices=DENOISERS,
     )
     denoise_strength: float = setting(
@@ -114,8 +112,7 @@ class BlindSettings(MethodSettings):
     )
     noise_margin: float = setting(
         1.0,
-        "solve for this many times the estimated noise; larger is more cautious (1.0 with the noise model "
-        "measured best on real images with photon noise; 1.2 lost 0.06 dB at x2 and up to 0.5 dB at x4)",
+        "solve for this many times the estimated noise; larger is more cautious",
         min=0.1,
         max=10,
         step=0.1,
@@ -123,8 +120,7 @@ class BlindSettings(MethodSettings):
     unknown_blur_caution: float = setting(
         1.5,
         "where the blur cannot be told (an image smooth in itself) the noise is taken this many times higher "
-        "again: such images gain most from smoothing (a smooth synthetic field at 100 photons: +0.4 dB over "
-        "bicubic without it, +3.4 with 1.5)",
+        "again, as such images gain most from smoothing",
         min=0.1,
         max=10,
         step=0.1,
@@ -135,14 +131,14 @@ class BlindSettings(MethodSettings):
     )
     hedge_low_x2: float = setting(
         0.6,
-        "narrowest gallery blur as a fraction of the estimate at x2 (0.7 fell below bicubic on defocus and motion)",
+        "narrowest gallery blur as a fraction of the estimate at x2",
         min=0.05,
         max=2,
         advanced=True,
     )
     hedge_low_x3: float = setting(
         0.7,
-        "narrowest gallery blur as a fraction of the estimate at x3 (0.8 cost defocus 0.3 dB)",
+        "narrowest gallery blur as a fraction of the estimate at x3",
         min=0.05,
         max=2,
         advanced=True,
@@ -175,8 +171,7 @@ class BlindSettings(MethodSettings):
     )
     area_margin: float = setting(
         1.2,
-        "an estimate this much wider than the family in area is the image's own smoothness (cell under motion "
-        "blur at x4 lost 1.3 dB to bicubic without it)",
+        "an estimate this much wider than the family in area is the image's own smoothness",
         min=1,
         advanced=True,
     )

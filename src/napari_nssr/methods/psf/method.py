@@ -105,9 +105,8 @@ class KnownPSFSettings(MethodSettings):
     restore: str = setting(
         "auto",
         "denoise-deconvolve: denoise, filter for the PSF, then Richardson-Lucy, with the filter's caution and "
-        "the iteration count chosen by splitting the image's noise (photon noise only; whole planes, about 2 s "
-        "per Mpx; real microscopy at x2: +1.21 -> +1.69 dB over bicubic); auto: that for images with photon "
-        "noise of up to 4 Mpx at integer scales; linear: the filter alone (tiled, fast)",
+        "the iteration count chosen by splitting the image's noise (photon noise only, whole planes); auto: "
+        "that for images with photon noise of up to 4 Mpx at integer scales; linear: the filter alone (tiled)",
         choices=RESTORES,
     )
     noise: str = setting(
@@ -121,8 +120,7 @@ class KnownPSFSettings(MethodSettings):
     )
     iterations: int | None = setting(
         None,
-        "restoration: Richardson-Lucy iterations; none: chosen per image by splitting its noise (0 to 36 on the "
-        "benchmark's microscopy)",
+        "restoration: Richardson-Lucy iterations; none: chosen per image by splitting its noise",
         min=0,
         max=500,
     )
@@ -134,8 +132,7 @@ class KnownPSFSettings(MethodSettings):
     )
     noise_margin: float = setting(
         1.0,
-        "linear filter: solve for this many times the estimated noise (1 was best with the image's own slope "
-        "on the real microscopy; larger is more cautious)",
+        "linear filter: solve for this many times the estimated noise (larger is more cautious)",
         min=0.1,
         max=10,
         step=0.1,
