@@ -206,3 +206,12 @@ def test_without_an_x_server_the_gui_tests_are_skipped_with_a_reason(tmp_path):
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "no X server" in result.stdout and "skipped" in result.stdout
+
+
+def test_the_readme_s_python_imports_exist():
+    import re
+
+    block = re.search(r"## Python API\n\n```python\n(.+?)```", (ROOT / "README.md").read_text(), re.S).group(1)
+    imports = [line for line in block.splitlines() if line.startswith(("import ", "from "))]
+    assert len(imports) >= 3
+    exec("\n".join(imports), {})  # a name the README imports that the package lost raises ImportError

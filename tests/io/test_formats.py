@@ -75,3 +75,9 @@ def test_a_new_format_is_one_class_offered_everywhere(npy_format, tmp_path, caps
     assert get_reader(str(tmp_path / "a.npy")) is None  # napari's own readers open it, not ours
     with pytest.raises(ImageError, match="already registered"):
         register_format(_Npy)
+
+
+def test_the_napari_writer_s_extensions_are_the_tiff_format_s():
+    manifest = yaml.safe_load((Path(napari_nssr.__file__).parent / "napari.yaml").read_text())
+    (writer,) = manifest["contributions"]["writers"]
+    assert writer["filename_extensions"] == list(format_named("tif").suffixes)
