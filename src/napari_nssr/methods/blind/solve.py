@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from ...core.denoise import AUTO_MAX_PIXELS, DENOISERS, denoise_unit_noise
+from ...core.denoise import AUTO_MAX_PIXELS, DEFAULT_STRENGTH, DENOISERS, denoise_unit_noise
 from ...core.errors import ImageError, SettingsError
 from ...core.kernels import GallerySettings, gaussian_kernel
 from ...core.layout import Layout, centre_window
@@ -100,7 +100,10 @@ class BlindSettings(MethodSettings):
         choices=DENOISERS,
     )
     denoise_strength: float = setting(
-        0.5, "nl-means: the filtering parameter h, in units of the noise's std (larger smooths more)", min=0.05, max=3
+        DEFAULT_STRENGTH,
+        "nl-means: the filtering parameter h, in units of the noise's std (larger smooths more)",
+        min=0.05,
+        max=3,
     )
     planes: int = setting(
         5, "stacks: the blur and noise are estimated from this many planes spread over the stack", min=1, max=64
