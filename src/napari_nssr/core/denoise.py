@@ -9,7 +9,8 @@ at x4, with clean DIV2KRK unchanged (its measured noise is small, so there is li
 The non-local means is OpenCV's (``cv2.fastNlMeansDenoising``: 5 x 5 patches within 5 pixels, L1
 patch distance, on the plane quantised to 16 levels per noise std in 16 bits, which adds 1/3000 of
 the noise's variance): about 0.15 s per Mpx on two cores where scikit-image's took 1 s, with the
-same mean denoised PSNR on real planes (docs/benchmarks.md, "Restoration at filter speed").
+mean gains of the methods that use it within 0.05 dB of before (docs/benchmarks.md, "Restoration
+at filter speed").
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ REACH = PATCH_DISTANCE + PATCH_SIZE // 2
 #: levels per noise std when the plane is quantised to 16 bits for OpenCV (fewer if its range needs)
 LEVELS_PER_STD = 16.0
 #: the default ``h`` (units of the noise's std): OpenCV's weights (L1 distance, no variance
-#: subtracted) need a larger ``h`` than scikit-image's for the same smoothing; 0.8 matched the
-#: old default (scikit-image at 0.5) on the tuning half of the real planes
-DEFAULT_STRENGTH = 0.8
+#: subtracted) need a larger ``h`` than scikit-image's for the same smoothing; chosen on the 15
+#: photos of ``napari-nssr bench`` under photon noise (0.8 put two cases below bicubic at x4, 0.7
+#: none), reported on the real sets (docs/benchmarks.md)
+DEFAULT_STRENGTH = 0.7
 
 
 #: planes are denoised in tiles this wide (with :data:`REACH` + 2 pixels of context each side, the

@@ -230,7 +230,7 @@ def test_large_planes_are_not_denoised_unless_asked(rng, monkeypatch):
     from napari_nssr.methods.blind import solve
 
     image = rng.poisson(300 * _textured_photon_image(rng, 96)) / 300
-    assert blind_model(image, 2).training["blind"]["denoise"] == {"kind": "nl-means", "strength": 0.8}
+    assert blind_model(image, 2).training["blind"]["denoise"] == {"kind": "nl-means", "strength": 0.7}
     monkeypatch.setattr(solve, "AUTO_MAX_PIXELS", 64 * 64)  # as if the plane were a whole scene
     assert blind_model(image, 2).training["blind"]["denoise"] is None
     asked = blind_model(image, 2, settings=BlindSettings(denoise="nl-means")).training["blind"]

@@ -179,3 +179,34 @@ def test_the_restoration_reports_each_step():
         "Richardson-Lucy iteration 3 of 3",
     ]
     assert restoration.process_source(lr, (128, 128)).shape == (128, 128)
+
+
+def test_the_scoring_stops_once_the_score_has_only_risen_past_its_best():
+    from napari_nssr.methods.psf.restore import ITERATION_CHECKPOINTS, PATIENCE
+
+    result = prepared(textured_counts(1, photons=30.0), KnownPSFSettings(psf=OPTICS))
+    scores = {int(k): v for k, v in result.describe()["estimate"]["restoration"]["iteration_scores"].items()}
+    best = min(scores, key=scores.get)
+    later = sorted(c for c in scores if c > best)
+    assert all(scores[c] > scores[best] for c in later)
+    # stopped after PATIENCE worse checkpoints, or at the last one
+    assert len(later) == PATIENCE or max(scores) == ITERATION_CHECKPOINTS[-1]
+    assert max(scores) < ITERATION_CHECKPOINTS[-1]  # at 30 photons the noise comes back early
+
+
+def test_the_filters_for_several_noise_factors_measure_the_plane_once(monkeypatch):
+    import napari_nssr.methods.psf.restore as restore
+
+    rng = np.random.default_rng(2)
+    texture = 20 * ndimage.gaussian_filter(rng.standard_normal((64, 64)), 2.0)
+    denoised = 30 + texture + 0.3 * rng.standard_normal((64, 64))
+    psf = make_psf(OPTICS, 2)
+    calls = []
+    measure = restore.estimate_blur_planes
+    monkeypatch.setattr(restore, "estimate_blur_planes", lambda planes: calls.append(1) or measure(planes))
+    stages = restore.filter_stages(denoised, psf, 2, 9, (1.0, 2.0))
+    assert len(calls) == 1 and stages[1.0].noise < stages[2.0].noise
+    for factor, stage in stages.items():
+        alone = restore.filter_stage(denoised, psf, 2, 9, factor)
+        assert (alone.alpha, alone.noise) == (stage.alpha, stage.noise)
+        np.testing.assert_allclose(alone.taps.numpy(), stage.taps.numpy(), rtol=0, atol=1e-7)

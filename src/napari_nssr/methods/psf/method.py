@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ...core.denoise import AUTO_MAX_PIXELS
+from ...core.denoise import AUTO_MAX_PIXELS, DEFAULT_STRENGTH
 from ...core.errors import SettingsError
 from ...core.kernels import GallerySettings
 from ...core.layout import Layout
@@ -67,11 +67,6 @@ USES = ("known", "bound")
 SPECTRA = ("image", "natural")
 RESTORES = ("auto", "denoise-deconvolve", "linear")
 ALPHA_STEP = 0.05
-
-
-#: non-local means' ``h`` before Richardson-Lucy: a little below the blind method's (0.8), as the
-#: iterations sharpen what the denoising smoothed (0.8 cost pollen at 100 photons x4 up to 0.8 dB)
-RESTORATION_STRENGTH = 0.7
 
 
 @dataclass(frozen=True)
@@ -121,7 +116,7 @@ class KnownPSFSettings(MethodSettings):
         "white, off or a level: no photon noise, so the filter alone",
     )
     denoise_strength: float = setting(
-        RESTORATION_STRENGTH,
+        DEFAULT_STRENGTH,
         "restoration: non-local means' h, in units of the noise's std (larger smooths more)",
         min=0.05,
         max=3,
