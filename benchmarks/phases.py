@@ -28,11 +28,12 @@ seconds per input megapixel against the targets: ``blind`` <= 0.35 s, ``psf`` <=
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import inspect
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,19 +59,22 @@ class PhaseClock:
         self.seconds: dict[str, float] = defaultdict(float)
         self._stack: list[tuple[str, float]] = []
 
-    def enter(self, phase: str) -> None:
-        now = time.perf_counter()
+    @contextlib.contextmanager
+    def during(self, phase: str) -> Iterator[None]:
+        """Count the time inside the block to ``phase`` (not to the phase it is nested in)."""
+        start = time.perf_counter()
         if self._stack:
             outer, since = self._stack[-1]
-            self.seconds[outer] += now - since
-        self._stack.append((phase, now))
-
-    def leave(self) -> None:
-        now = time.perf_counter()
-        phase, since = self._stack.pop()
-        self.seconds[phase] += now - since
-        if self._stack:
-            self._stack[-1] = (self._stack[-1][0], now)
+            self.seconds[outer] += start - since
+        self._stack.append((phase, start))
+        try:
+            yield
+        finally:
+            now = time.perf_counter()
+            _, since = self._stack.pop()
+            self.seconds[phase] += now - since
+            if self._stack:
+                self._stack[-1] = (self._stack[-1][0], now)
 
     def timed(self, phase: str, function: Callable[..., Any]) -> Callable[..., Any]:
         """``function`` with its time (each step of it, for a generator function) counted to ``phase``."""
@@ -81,24 +85,19 @@ class PhaseClock:
                 inner = function(*args, **kwargs)
                 value = None
                 while True:
-                    self.enter(phase)
                     try:
-                        step = inner.send(value)
+                        with self.during(phase):
+                            step = inner.send(value)
                     except StopIteration as stop:
                         return stop.value
-                    finally:
-                        self.leave()
                     value = yield step
 
             return generator
 
         @functools.wraps(function)
         def plain(*args: Any, **kwargs: Any) -> Any:
-            self.enter(phase)
-            try:
+            with self.during(phase):
                 return function(*args, **kwargs)
-            finally:
-                self.leave()
 
         return plain
 

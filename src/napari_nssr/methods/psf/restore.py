@@ -228,9 +228,10 @@ def iter_choose_restoration(
             yield PrepareProgress(1 + len(NOISE_FACTORS) + count, total, f"scored {count} Richardson-Lucy iterations")
             done = count
         best = min(iteration_scores, key=iteration_scores.__getitem__)
-        if sum(1 for c in iteration_scores if c > best) >= PATIENCE:
-            break  # the score has only risen since its best: more iterations bring the noise back
-    best = min(iteration_scores, key=iteration_scores.__getitem__)
+        if sum(1 for c in iteration_scores if c > best) >= PATIENCE and count < counts[-1]:
+            # the score has only risen since its best: more iterations bring the noise back
+            yield PrepareProgress(total, total, f"stopped scoring at {count} iterations (best: {best})")
+            break
     return RestorationChoice(factor, best, factor_scores, iteration_scores)
 
 
