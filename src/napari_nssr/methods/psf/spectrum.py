@@ -114,8 +114,11 @@ def fit_psf_spectrum(
     nu_x = np.fft.fftfreq(scale * n1).reshape(scale, n1)[None, None, :, :]
     log_nu = np.log(np.maximum(np.hypot(nu_y, nu_x), 1.0 / (scale * max(n0, n1))))
     k2 = _kernel_power(psf, scale, (n0, n1))
-    k2_used = k2.transpose(1, 3, 0, 2)[used]  # (bins, s, s)
-    log_nu_used = np.broadcast_to(log_nu, k2.shape).transpose(1, 3, 0, 2)[used]
+    # (aliases, bins): summing over the aliases adds whole rows (fast), not short runs of each bin
+    k2_used = np.ascontiguousarray(k2.transpose(0, 2, 1, 3)[:, :, used].reshape(scale * scale, -1))
+    log_nu_used = np.ascontiguousarray(
+        np.broadcast_to(log_nu, k2.shape).transpose(0, 2, 1, 3)[:, :, used].reshape(scale * scale, -1)
+    )
 
     # the parameters fitted: log amplitude, then the slope and the log noise power unless given
     names = ["amplitude"] + (["alpha"] if fixed_alpha is None else []) + (["noise"] if noise is None else [])
@@ -130,15 +133,31 @@ def fit_psf_spectrum(
         level = values["noise"] if log_noise_power is None else log_noise_power
         return values["amplitude"], alpha, level
 
-    def model(q: np.ndarray) -> np.ndarray:
+    def parts(q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The log signal power per ring, its derivative in the slope, and the log noise power."""
         amplitude, alpha, level = unpack(q)
-        signal = (k2_used * np.exp(-alpha * log_nu_used)).sum(axis=(1, 2)) / scale**2
-        binned = np.bincount(ring, signal, RINGS)[kept] / count[kept]
-        return np.logaddexp(amplitude + np.log(np.maximum(binned, 1e-300)), level)
+        weighted = k2_used * np.exp(-alpha * log_nu_used)
+        signal = np.bincount(ring, weighted.sum(axis=0), RINGS)[kept]
+        slope = -np.bincount(ring, (weighted * log_nu_used).sum(axis=0), RINGS)[kept]
+        safe = np.maximum(signal, 1e-300)
+        log_signal = amplitude + np.log(safe / (scale**2 * count[kept]))
+        return log_signal, slope / safe, np.full_like(log_signal, level)
+
+    def residual(q: np.ndarray) -> np.ndarray:
+        log_signal, _, log_noise = parts(q)
+        return np.logaddexp(log_signal, log_noise) - log_power
+
+    def jacobian(q: np.ndarray) -> np.ndarray:
+        # the derivatives of log(e^S + e^N): each term's share, times the term's own derivative
+        log_signal, slope, log_noise = parts(q)
+        share = 1.0 / (1.0 + np.exp(np.clip(log_noise - log_signal, -700, 700)))
+        columns = {"amplitude": share, "alpha": share * slope, "noise": 1.0 - share}
+        return np.stack([columns[n] for n in names], axis=1)
 
     q = least_squares(
-        lambda q: model(q) - log_power,
+        residual,
         [start[n] for n in names],
+        jac=jacobian,
         bounds=([lower[n] for n in names], [upper[n] for n in names]),
     ).x
     amplitude, alpha, level = unpack(q)
