@@ -8,7 +8,6 @@ from napari_nssr.core.errors import SettingsError
 from napari_nssr.core.forward_model import SamplingOperator, richardson_lucy_path
 from napari_nssr.core.kernels import gaussian_kernel
 
-
 #: a rotated elliptical Gaussian (applied as a 2D filter) and a round one (as a row and a column filter)
 KERNELS = {"rotated": (1.3, 0.9, 0.4), "round": (1.2, 1.2, 0.0)}
 
