@@ -15,6 +15,7 @@ import math
 from collections.abc import Iterable, Iterator
 
 import numpy as np
+import torch
 
 from .degrade import sampling_kernel
 from .errors import SettingsError
@@ -208,3 +209,72 @@ def richardson_lucy_path(
         if done == wanted[-1]:
             return
         iterations.step()
+
+
+def _mirrored(n: int, radius: int) -> torch.Tensor:
+    """Indices ``-radius .. n + radius - 1`` mirrored into the plane with the edge repeated (OpenCV's
+    ``BORDER_REFLECT``, which torch's padding modes lack)."""
+    index = np.arange(-radius, n + radius) % (2 * n)
+    return torch.as_tensor(np.where(index < n, index, 2 * n - 1 - index))
+
+
+class TensorSamplingOperator:
+    """:class:`SamplingOperator` in torch on a device (the GPU path): the same model, borders and
+    normaliser, by ``conv2d`` (the forward one strided: only the samples kept are computed).
+
+    Parameters
+    ----------
+    psf, scale, lr_shape
+        As for :class:`SamplingOperator`.
+    device : torch.device
+        Where to compute (float32).
+    """
+
+    def __init__(self, psf: np.ndarray, scale: int, lr_shape: tuple[int, int], device: torch.device) -> None:
+        if int(scale) != scale or scale < 1:
+            raise SettingsError(f"the sampling operator needs a positive integer scale, got {scale}")
+        self.scale, self.device = int(scale), device
+        kernel = torch.as_tensor(sampling_kernel(psf, self.scale), dtype=torch.float32, device=device)
+        self.radius = kernel.shape[0] // 2
+        self._kernel, self._flipped = kernel[None, None], kernel.flip(0, 1)[None, None]
+        self.lr_shape = (int(lr_shape[0]), int(lr_shape[1]))
+        self.hr_shape = (self.lr_shape[0] * self.scale, self.lr_shape[1] * self.scale)
+        self._rows = _mirrored(self.hr_shape[0], self.radius).to(device)
+        self._cols = _mirrored(self.hr_shape[1], self.radius).to(device)
+        ones = torch.ones(self.lr_shape, dtype=torch.float32, device=device)
+        self.norm = torch.clamp(self.adjoint(ones), min=TINY)
+
+    def forward(self, hr: torch.Tensor) -> torch.Tensor:
+        """``subsample_s(K * hr)`` (float32)."""
+        padded = hr.to(torch.float32)[self._rows][:, self._cols]
+        return torch.nn.functional.conv2d(padded[None, None], self._flipped, stride=self.scale)[0, 0]
+
+    def adjoint(self, lr: torch.Tensor) -> torch.Tensor:
+        """The transpose of :meth:`forward` (float32)."""
+        spread = torch.zeros(self.hr_shape, dtype=torch.float32, device=self.device)
+        spread[:: self.scale, :: self.scale] = lr
+        return torch.nn.functional.conv2d(spread[None, None], self._kernel, padding=self.radius)[0, 0]
+
+
+class TensorRichardsonLucy:
+    """:class:`RichardsonLucy` in torch, under a :class:`TensorSamplingOperator`, on its device."""
+
+    def __init__(
+        self, observed: torch.Tensor, start: torch.Tensor, operator: TensorSamplingOperator, floor: float = 0.0
+    ) -> None:
+        self.operator, self.floor, self.done = operator, float(floor), 0
+        self._data = torch.clamp(observed.to(torch.float32) - floor, min=TINY)
+        self._estimate = torch.clamp(start.to(torch.float32) - floor, min=TINY)
+        self._inverse_norm = torch.reciprocal(operator.norm)
+
+    def step(self) -> None:
+        """One iteration."""
+        ratio = self._data / torch.clamp(self.operator.forward(self._estimate), min=TINY)
+        correction = self.operator.adjoint(ratio)
+        correction.mul_(self._inverse_norm).mul_(self._estimate).clamp_(min=0.0)
+        self._estimate = correction
+        self.done += 1
+
+    def estimate(self) -> torch.Tensor:
+        """The current estimate in the image's units (a new float32 tensor)."""
+        return self._estimate + self.floor

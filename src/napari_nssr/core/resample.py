@@ -109,6 +109,26 @@ def bicubic_plane(plane: np.ndarray, scale: float | tuple[float, float]) -> np.n
     return up.numpy()
 
 
+def bicubic_tensor(plane: torch.Tensor, out_shape: tuple[int, int]) -> torch.Tensor:
+    """:func:`bicubic_plane` of a 2D tensor to ``out_shape``, on its device (the GPU path).
+
+    Parameters
+    ----------
+    plane : torch.Tensor
+        A 2D float tensor.
+    out_shape : tuple of int
+        ``(rows, cols)`` of the result.
+
+    Returns
+    -------
+    torch.Tensor
+        In the plane's dtype and on its device.
+    """
+    rows = AxisPlan.bicubic(plane.shape[0], int(out_shape[0]))
+    cols = AxisPlan.bicubic(plane.shape[1], int(out_shape[1]))
+    return resample_axis(resample_axis(plane, rows.index, rows.weight, 0), cols.index, cols.weight, 1)
+
+
 def resample_plane(plane: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
     """Pixel-centre cubic interpolation of a 2D plane to ``out_shape`` (larger or smaller), in numpy.
 

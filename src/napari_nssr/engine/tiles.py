@@ -98,9 +98,10 @@ def compute_region(
         The region.
     """
     in_shape, out_shape = shapes
-    if processor.from_source:  # a whole plane: the processor upsamples itself
+    if processor.from_source:  # a whole plane: the processor upsamples itself (in torch off the CPU)
         plane = values.cpu().numpy() if isinstance(values, torch.Tensor) else values
-        return processor.process_source(plane, out_shape)[region]
+        source = processor if device.type == "cpu" else processor.to(device)
+        return source.process_source(plane, out_shape)[region]
     if processor.halo is None and region != (slice(0, out_shape[0]), slice(0, out_shape[1])):
         # a whole-plane processor (a Fourier-domain deconvolution): any region is cut from the plane
         whole = (slice(0, out_shape[0]), slice(0, out_shape[1]))
@@ -178,6 +179,8 @@ def run_tiles(
     if backend not in ("opencv", "torch"):
         raise SettingsError(f"backend must be 'opencv' or 'torch', got {backend!r}")
     compute_on = torch.device("cpu") if backend == "opencv" else device
+    # a whole-plane processor runs its own steps: in torch on the device for the torch backend
+    source = processor.to(device) if backend == "torch" and processor.from_source else processor
     regions = plane_regions(plan, processor, backend)
     planes = list(plan.layout.planes(plan.in_shape))
     result = np.empty(plan.shape, dtype=plan.dtype)
@@ -191,7 +194,7 @@ def run_tiles(
         out_plane = result[index]
         for region in regions:
             if processor.from_source:  # a long plane reports its steps (and can be stopped between them)
-                steps = processor.iter_process_source(plane, plan.plane_shapes[1])
+                steps = source.iter_process_source(plane, plan.plane_shapes[1])
                 tile = (yield from relay(steps, _plane_step(done, total)))[region]
             else:
                 tile = compute_region(values, (0, 0), plan.plane_shapes, region, processor, compute_on)

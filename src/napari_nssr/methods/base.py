@@ -35,7 +35,7 @@ from ..core.errors import SettingsError
 from ..core.filters import blend_with_identity, convolve, project_sum_to_one
 from ..core.progress import PrepareProgress, drain
 from ..core.request import Plan
-from ..core.resample import bicubic_plane, resample_plane
+from ..core.resample import bicubic_plane, bicubic_tensor, resample_plane
 from ..core.settings import Settings, settings_to_dict
 from ..models.model import NSSRModel
 
@@ -150,6 +150,16 @@ def process_plane(processor: TileProcessor, plane: np.ndarray, out_shape: tuple[
     scale = (out_shape[0] / plane.shape[0], out_shape[1] / plane.shape[1])
     up = np.ascontiguousarray(bicubic_plane(plane, scale), dtype=plane.dtype)
     return processor.process_same(up).astype(plane.dtype)
+
+
+def process_plane_tensor(processor: TileProcessor, plane: torch.Tensor, out_shape: tuple[int, int]) -> torch.Tensor:
+    """:func:`process_plane` of a tensor, on its device (the GPU path of a whole-plane processor):
+    bicubic, the borders mirrored by the halo (as :meth:`TileProcessor.process_same` does), then
+    the processor moved to the tensor's device."""
+    up = bicubic_tensor(plane, out_shape)
+    r = processor.halo or 0
+    padded = torch.nn.functional.pad(up[None, None], (r, r, r, r), mode="reflect")[0, 0] if r else up
+    return processor.to(plane.device, plane.dtype)(padded)
 
 
 class UnitRangeLearner(TileProcessor):

@@ -11,16 +11,17 @@ noise set, 0.03 dB below transforming the input, and the engine stays one upsamp
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Generator
 
 import numpy as np
 import torch
 
-from ...core.denoise import iter_denoise_unit_noise
+from ...core.denoise import denoise_unit_noise_tensor, iter_denoise_unit_noise
 from ...core.noise import NoiseModel, expected_transform_table
 from ...core.progress import drain
-from ..base import TileProcessor, process_plane
+from ..base import TileProcessor, process_plane, process_plane_tensor
 
 
 class Stabilised(TileProcessor):
@@ -35,7 +36,7 @@ class Stabilised(TileProcessor):
         return self.noise.unstabilise(self.inner.process_same(stabilised)).astype(block.dtype)
 
     def __call__(self, block: torch.Tensor) -> torch.Tensor:
-        return _unstabilise(self.noise, self.inner(_stabilise(self.noise, block)))
+        return unstabilise_tensor(self.noise, self.inner(stabilise_tensor(self.noise, block)))
 
     def to(self, device: torch.device, dtype: torch.dtype = torch.float32) -> TileProcessor:
         return Stabilised(self.inner.to(device, dtype), self.noise)
@@ -47,6 +48,13 @@ class DenoisedStabilised(TileProcessor):
 
     halo = None
     from_source = True
+    #: where the steps run: ``None`` with numpy and OpenCV, else in torch on this device
+    device: torch.device | None = None
+
+    def to(self, device: torch.device, dtype: torch.dtype = torch.float32) -> TileProcessor:
+        moved = copy.copy(self)
+        moved.device = torch.device(device)
+        return moved
 
     def __init__(self, inner: TileProcessor, noise: NoiseModel, strength: float) -> None:
         self.inner, self.noise, self.strength = inner, noise, strength
@@ -59,20 +67,29 @@ class DenoisedStabilised(TileProcessor):
 
     def iter_process_source(self, plane: np.ndarray, out_shape: tuple[int, int]) -> Generator[str, None, np.ndarray]:
         """The steps, each announced (the denoising tile by tile: about 0.04 s each on two cores)."""
+        if self.device is not None:  # in torch: the whole plane at once
+            yield f"denoising ({self.device.type})"
+            values = torch.as_tensor(np.asarray(plane, dtype=np.float64), device=self.device)
+            denoised_tensor = denoise_unit_noise_tensor(stabilise_tensor(self.noise, values), self.strength)
+            yield f"filtering ({self.device.type})"
+            work = torch.float64 if plane.dtype == np.float64 else torch.float32
+            filtered = process_plane_tensor(self.inner, denoised_tensor.to(work), out_shape)
+            return unstabilise_tensor(self.noise, filtered).cpu().numpy().astype(plane.dtype)
         denoised = yield from iter_denoise_unit_noise(self.noise.stabilise(plane), self.strength)
         denoised = denoised.astype(plane.dtype)
         yield "filtering"
         return self.noise.unstabilise(process_plane(self.inner, denoised, out_shape)).astype(plane.dtype)
 
 
-def _stabilise(noise: NoiseModel, z: torch.Tensor) -> torch.Tensor:
+def stabilise_tensor(noise: NoiseModel, z: torch.Tensor) -> torch.Tensor:
+    """:meth:`NoiseModel.stabilise` in torch (on the tensor's device, in its dtype)."""
     if noise.is_white:
         return (z - noise.offset) / max(noise.read_std, 1e-300)
     sigma = noise.read_std / noise.gain
     return 2.0 * torch.sqrt(torch.clamp((z - noise.offset) / noise.gain + 0.375 + sigma**2, min=0.0))
 
 
-def _unstabilise(noise: NoiseModel, d: torch.Tensor) -> torch.Tensor:
+def unstabilise_tensor(noise: NoiseModel, d: torch.Tensor) -> torch.Tensor:
     """:meth:`NoiseModel.unstabilise` in torch (on the tensor's device): the same table and closed form."""
     if noise.is_white:
         return d * noise.read_std + noise.offset
