@@ -42,6 +42,25 @@ class Stabilised(TileProcessor):
         return Stabilised(self.inner.to(device, dtype), self.noise)
 
 
+class Unstabilised(TileProcessor):
+    """``inner`` applied to blocks already stabilised (upsampled from a stabilised, denoised plane),
+    then mapped back with the unbiased inverse: what :class:`DenoisedStabilised` does after denoising,
+    on any window."""
+
+    def __init__(self, inner: TileProcessor, noise: NoiseModel) -> None:
+        self.inner, self.noise = inner, noise
+        self.halo = inner.halo
+
+    def process_same(self, block: np.ndarray) -> np.ndarray:
+        return self.noise.unstabilise(self.inner.process_same(block)).astype(block.dtype)
+
+    def __call__(self, block: torch.Tensor) -> torch.Tensor:
+        return unstabilise_tensor(self.noise, self.inner(block))
+
+    def to(self, device: torch.device, dtype: torch.dtype = torch.float32) -> TileProcessor:
+        return Unstabilised(self.inner.to(device, dtype), self.noise)
+
+
 class DenoisedStabilised(TileProcessor):
     """Whole low-resolution planes: stabilised, denoised (non-local means at unit noise), upsampled,
     filtered by ``inner`` for the noise left, and mapped back with the unbiased inverse."""
@@ -64,6 +83,12 @@ class DenoisedStabilised(TileProcessor):
 
     def process_source(self, plane: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
         return drain(self.iter_process_source(plane, out_shape))
+
+    def denoised_plane(self, plane: np.ndarray) -> np.ndarray:
+        """The scale-independent part: ``plane`` (working values) stabilised and denoised, in its dtype.
+        What follows it, :class:`Unstabilised` of ``inner``, works on any window (the lens keeps this
+        per plane and filters only what it shows)."""
+        return drain(iter_denoise_unit_noise(self.noise.stabilise(plane), self.strength)).astype(plane.dtype)
 
     def iter_process_source(self, plane: np.ndarray, out_shape: tuple[int, int]) -> Generator[str, None, np.ndarray]:
         """The steps, each announced (the denoising tile by tile: about 0.04 s each on two cores)."""
