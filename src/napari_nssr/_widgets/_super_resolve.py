@@ -26,6 +26,7 @@ from ..methods.base import MethodSettings, get_method, method_for_settings
 from ..methods.psf.kernels import OPTICS_FIELDS
 from ..methods.resolve import DEFAULT_METHOD, method_menu
 from ..models.model import NSSRModel
+from ._lens import LensController
 from ._lifetime import connect_while_alive
 from ._session import SESSION_MODELS, model_choices
 from ._settings_form import SettingsForm, compact
@@ -295,7 +296,10 @@ class SuperResolveWidget(ScrollingDock):
         self.in_use = wrapped(Label(value=""))
         self.scores = wrapped(Label(value=""))
         self.results: list[JobDone] = []
-        super().__init__(widgets=[*inputs, *method, self.device, self.reference, self.task, self.in_use, self.scores])
+        lens = self._lens_widgets(viewer)
+        super().__init__(
+            widgets=[*inputs, lens, *method, self.device, self.reference, self.task, self.in_use, self.scores]
+        )
         self.optics_note = wrapped(Label(value=""))
         self.forms["psf"].append(self.optics_note)
         self._connect(viewer)
@@ -312,6 +316,63 @@ class SuperResolveWidget(ScrollingDock):
         self.layers.native.setMaximumHeight(100)
         self.scale_rows = [ScaleRow(2, True), ScaleRow(3, False), ScaleRow(4, False), ScaleRow(1.5, False, custom=True)]
         return [self.layers, Container(widgets=self.scale_rows, labels=False)]
+
+    def _lens_widgets(self, viewer: napari.viewer.Viewer) -> Container:
+        """The live lens: on/off (also Shift-L), its largest factor, the comparison with bicubic, its status."""
+        self.lens_on = CheckBox(
+            value=False,
+            text="Live lens (Shift-L)",
+            tooltip="super-resolve what is on screen of the first chosen layer at the canvas's zoom, as a layer "
+            "over it; it follows pan, zoom, the slice and the settings below",
+        )
+        self.lens_max = FloatSpinBox(
+            value=8.0, min=1.5, max=MAX_SCALE, step=0.5, tooltip="the lens's largest factor: zoomed further, "
+            "it shows this factor enlarged"
+        )
+        self.lens_max.native.setPrefix("up to x")
+        self.lens_compare = CheckBox(
+            value=False, text="compare", tooltip="show plain bicubic of the same view beside it (napari's grid, "
+            "cameras linked)"
+        )
+        self.lens_status = wrapped(Label(value=""))
+        self.lens = LensController(viewer, self._lens_report)
+        controls: list[Any] = [self.lens_on, self.lens_max, self.lens_compare]
+        row = Container(widgets=controls, layout="horizontal", labels=False)
+        row.margins = (0, 0, 0, 0)
+        for control in (self.lens_on, self.lens_max, self.lens_compare):
+            control.changed.connect(self.refresh_lens)
+        viewer.bind_key("Shift-L", self._toggle_lens, overwrite=True)
+        return Container(widgets=[row, self.lens_status], labels=False)
+
+    def _toggle_lens(self, *_: object) -> None:
+        self.lens_on.value = not self.lens_on.value
+
+    def _lens_report(self, text: str) -> None:
+        self.lens_status.value = text
+        if text.startswith("lens off"):
+            with self.lens_on.changed.blocked():
+                self.lens_on.value = False
+
+    def refresh_lens(self, *_: object) -> None:
+        """Start, restart (new settings, layer or factor) or stop the live lens as the controls say."""
+        if not self.lens_on.value:
+            if self.lens.running or any(self.lens.layers):
+                self.lens.stop()
+                self.lens_status.value = ""
+            return
+        layers = [layer for layer in self.layers.value if isinstance(layer, Image)]
+        if not layers:
+            self._lens_report("lens off: choose an image layer")
+            return
+        try:
+            settings = self.method_settings()
+        except NSSRError as exc:
+            self.lens_status.value = f"lens: {exc}"
+            return
+        nodata = (layers[0].metadata.get(FILE_METADATA_KEY) or {}).get("nodata")
+        self.lens.start(
+            layers[0], settings, float(self.lens_max.value), self.device.value, bool(self.lens_compare.value), nodata
+        )
 
     def _method_widgets(self) -> list[Any]:
         """The method, its summary and one generated settings form per method (the chosen one shown)."""
@@ -344,6 +405,10 @@ class SuperResolveWidget(ScrollingDock):
 
     def _connect(self, viewer: napari.viewer.Viewer) -> None:
         self.method.changed.connect(self._show_method)
+        for changed in (self.method.changed, self.device.changed, self.layers.changed):
+            changed.connect(self._settings_changed)
+        for form in self.forms.values():
+            form.changed.connect(self._settings_changed)
         self.model.changed.connect(self._announce_model)
         self._show_method(self.method.value)
         self.task.run_button.changed.connect(self.run)
@@ -359,6 +424,10 @@ class SuperResolveWidget(ScrollingDock):
                 (SESSION_MODELS.chosen, self._choose_model),
             ],
         )
+
+    def _settings_changed(self, *_: object) -> None:
+        if self.lens_on.value:
+            self.refresh_lens()
 
     def _follow_selection(self, *_: object) -> None:
         selected = list(self._viewer.layers.selection)

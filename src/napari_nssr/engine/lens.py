@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..core.errors import ImageError, ResourceError
+from ..core.errors import ImageError, ResourceError, SettingsError
 from ..core.request import Plan, Request
 from ..methods.base import MethodSettings, Prepared, TileProcessor
 from ..methods.blind.stabilised import DenoisedStabilised, Unstabilised
@@ -150,6 +150,8 @@ class Lens:
         Where to compute.
     nodata : float, optional
         Pixels without data (kept out, as for a whole result).
+    strength : float
+        0 plain bicubic, 1 the method's full result (the blend of ``super_resolve``).
 
     Examples
     --------
@@ -172,15 +174,17 @@ class Lens:
         max_factor: float = 8.0,
         device: str = "cpu",
         nodata: float | None = None,
+        strength: float = 1.0,
     ) -> None:
         self.image, self.settings, self.rgb = image, settings, bool(rgb)
         self.max_factor, self.device, self.nodata = float(max_factor), device, nodata
+        self.strength = float(strength)
         self._prepared = _Cache()
         self._planes = _Cache()
 
     def request(self, factor: float) -> Request:
-        """The request the lens computes at ``factor`` (strength 1: the method's full result)."""
-        return Request((factor, factor), self.settings, 1.0, self.rgb, self.device, self.nodata)
+        """The request the lens computes at ``factor``."""
+        return Request((factor, factor), self.settings, self.strength, self.rgb, self.device, self.nodata)
 
     def prepared(self, factor: float) -> tuple[Plan, Prepared]:
         """The plan and the prepared method at ``factor`` (prepared once, then kept)."""
@@ -222,6 +226,8 @@ class Lens:
         processor = prepared.processor
         if processor.halo is not None:  # a filter: only the window's input span is read
             return apply_window(self.image, plan, prepared, window, index)
+        if self.strength != 1.0:
+            raise SettingsError(f"the lens blends filters only; {prepared.method} works on whole planes: strength 1")
         channels: list[int | None] = list(range(self.image.shape[-1])) if self.rgb else [None]
         parts = [self._whole_plane_window(plan, processor, factor, index, c, window) for c in channels]
         return np.stack(parts, axis=-1) if self.rgb else parts[0]
