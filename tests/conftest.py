@@ -47,3 +47,12 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "widgets" in item.path.parts:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_measurements():
+    """Each test measures its images anew (what the blind method keeps between scales of one image)."""
+    from napari_nssr.methods.blind import solve
+
+    solve._EVIDENCE.clear()
+    yield

@@ -100,3 +100,18 @@ def test_nothing_is_shown_at_or_below_x1_or_off_the_image(rng):
     lens = Lens(image, BlindSettings(denoise="none"), rgb=False)
     assert lens.render(View((), (0.0, 31.0), (0.0, 31.0), 0.9)) is None
     assert lens.render(View((), (100.0, 140.0), (0.0, 31.0), 3.0)) is None
+
+
+def test_a_pan_computes_only_what_it_uncovers_and_still_equals_the_whole(rng, monkeypatch):
+    image = (rng.random((120, 110)) * 1000).astype(np.float32)
+    settings = BlindSettings(denoise="none")
+    lens = Lens(image, settings, rgb=False)
+    lens.render(View((), (20.0, 60.0), (20.0, 60.0), 3.0))
+    computed = []
+    window = Lens._window
+    monkeypatch.setattr(Lens, "_window", lambda self, *a: computed.append(a[-1]) or window(self, *a))
+    for view in (View((), (26.0, 66.0), (17.0, 57.0), 3.0), View((), (30.0, 70.0), (25.0, 65.0), 3.0)):
+        _check_against_whole(lens, image, view, settings)
+    pixels = sum((w[0].stop - w[0].start) * (w[1].stop - w[1].start) for w in computed)
+    whole_window = (lens._last[1][0].stop - lens._last[1][0].start) * (lens._last[1][1].stop - lens._last[1][1].start)
+    assert len(computed) >= 4 and pixels < 0.5 * 2 * whole_window  # two pans: bands, not windows

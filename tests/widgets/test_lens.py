@@ -132,3 +132,12 @@ def test_compare_shows_bicubic_of_the_same_view_side_by_side(viewer, sr_widget, 
     assert not np.allclose(bicubic.data, method.data)
     sr_widget.lens_compare.value = False
     assert not viewer.canvas.grid.enabled and sr_widget.lens.layers[1] is None
+
+
+def test_the_lens_layers_are_not_offered_to_super_resolve(viewer, sr_widget, qtbot, rng):
+    source = viewer.add_image(_image(rng))
+    _lens_on(viewer, sr_widget, source)
+    lens = _settled(qtbot, sr_widget)
+    sr_widget.reset_choices()
+    offered = list(sr_widget.layers.choices)  # the layers themselves
+    assert source in offered and lens not in offered

@@ -264,7 +264,7 @@ class LensController:
     def _place(self, which: int, shown: LensImage | None) -> None:
         layer = self.layers[which]
         if shown is None:
-            if layer is not None:
+            if layer is not None and layer.visible:
                 layer.visible = False
             return
         assert self.source is not None
@@ -287,11 +287,13 @@ class LensController:
             self.viewer.add_layer(layer)
             self.viewer.layers.selection.active = self.source  # the lens is not what the user works on
             return
-        for name, value in placement.items():
-            setattr(layer, name, value)
+        for name in ("scale", "translate"):  # rotation, shear and affine were set when it was made
+            if not np.allclose(getattr(layer, name)[-2:], placement[name], rtol=0, atol=1e-12):
+                setattr(layer, name, placement[name])
         layer.metadata = metadata
         layer.data = shown.data
-        layer.visible = True
+        if not layer.visible:  # setting it refreshes the layer again, even unchanged
+            layer.visible = True
 
     def _remove(self, which: int) -> None:
         layer = self.layers[which]

@@ -156,7 +156,12 @@ def display_pyramid(data: Any, rgb: bool, source: list[Any] | None = None) -> An
 
 
 def _image_layers(viewer: napari.Viewer) -> list[tuple[str, Image]]:
-    return [(layer.name, layer) for layer in viewer.layers if isinstance(layer, Image)]
+    """The image layers to offer, less the live lens's own (they come and go with the view)."""
+    return [
+        (layer.name, layer)
+        for layer in viewer.layers
+        if isinstance(layer, Image) and not (layer.metadata.get(METADATA_KEY) or {}).get("lens")
+    ]
 
 
 def output_name(source: str, scale: float, strength: float) -> str:

@@ -103,13 +103,19 @@ class NoiseModel:
 
     def stabilise(self, image: Any) -> np.ndarray:
         """The generalised Anscombe transform: the noise of the result has variance about 1 wherever the
-        signal is more than a few photons (float64)."""
-        z = np.asarray(image, dtype=np.float64)
+        signal is more than a few photons (float32 for a float32 input, else float64)."""
+        z = np.asarray(image)
+        # float32 stays float32: the engine's tiles are float32, and this runs on every one of them
+        z = z.astype(np.float32 if z.dtype == np.float32 else np.float64, copy=False)
         if self.is_white:
-            return (z - self.offset) / max(self.read_std, 1e-300)
-        photons = (z - self.offset) / self.gain
+            return (z - z.dtype.type(self.offset)) / z.dtype.type(max(self.read_std, float(np.finfo(z.dtype).tiny)))
         sigma = self.read_std / self.gain
-        return 2.0 * np.sqrt(np.maximum(photons + 0.375 + sigma**2, 0.0))
+        photons = (z - z.dtype.type(self.offset)) / z.dtype.type(self.gain)
+        photons += z.dtype.type(0.375 + sigma**2)
+        np.maximum(photons, 0, out=photons)
+        np.sqrt(photons, out=photons)
+        photons *= 2
+        return photons
 
     def unstabilise(self, transformed: Any) -> np.ndarray:
         """The exact unbiased inverse of :meth:`stabilise`: given the *mean* of the transformed value

@@ -181,6 +181,8 @@ class Lens:
         self.strength = float(strength)
         self._prepared = _Cache()
         self._planes = _Cache()
+        # the last window shown, to reuse where the next overlaps it (a pan computes only what it uncovers)
+        self._last: tuple[tuple[Any, ...], tuple[slice, slice], np.ndarray] | None = None
 
     def request(self, factor: float) -> Request:
         """The request the lens computes at ``factor``."""
@@ -213,12 +215,32 @@ class Lens:
         if rows is None or cols is None:
             return None
         window = (rows[0], cols[0])
-        data = self._window(plan, prepared, factor, tuple(view.index), window)
+        data = self._reusing(plan, prepared, factor, tuple(view.index), window)
         steps = (rows[1], cols[1])
         origin = (window[0].start, window[1].start)
         offset = tuple((o + 0.5) * s - 0.5 for o, s in zip(origin, steps))
         record = {**prepared.describe(), "scale": factor, "lens": True}
         return LensImage(data, factor, origin, steps, (offset[0], offset[1]), record)
+
+    def _reusing(
+        self, plan: Plan, prepared: Prepared, factor: float, index: tuple[int, ...], window: tuple[slice, slice]
+    ) -> np.ndarray:
+        """The window, copied from the last one where they overlap and computed elsewhere (each part
+        equals the whole result there, so the assembled window does too)."""
+        key = (factor, index)
+        last = self._last
+        overlap = _overlap(window, last[1]) if last is not None and last[0] == key else None
+        if last is None or overlap is None:
+            data = self._window(plan, prepared, factor, index, window)
+        else:
+            old_window, old = last[1], last[2]
+            data = np.empty((window[0].stop - window[0].start, window[1].stop - window[1].start) + old.shape[2:],
+                            old.dtype)
+            data[_local(overlap, window)] = old[_local(overlap, old_window)]
+            for band in _uncovered(window, overlap):
+                data[_local(band, window)] = self._window(plan, prepared, factor, index, band)
+        self._last = (key, window, data)
+        return data
 
     def _window(
         self, plan: Plan, prepared: Prepared, factor: float, index: tuple[int, ...], window: tuple[slice, slice]
@@ -271,6 +293,34 @@ class Lens:
             raise ImageError(f"the lens needs one 2D plane, got shape {plane.shape}")
         values, valid, work = working_values(plane, plan.dtype, plan.request.nodata, None)
         return values, valid, work, processor.denoised_plane(values)
+
+
+def _overlap(a: tuple[slice, slice], b: tuple[slice, slice]) -> tuple[slice, slice] | None:
+    """Where two windows overlap, if in at least a quarter of ``a`` (less is not worth assembling)."""
+    rows = slice(max(a[0].start, b[0].start), min(a[0].stop, b[0].stop))
+    cols = slice(max(a[1].start, b[1].start), min(a[1].stop, b[1].stop))
+    if rows.start >= rows.stop or cols.start >= cols.stop:
+        return None
+    area = (rows.stop - rows.start) * (cols.stop - cols.start)
+    return (rows, cols) if 4 * area >= (a[0].stop - a[0].start) * (a[1].stop - a[1].start) else None
+
+
+def _local(part: tuple[slice, slice], within: tuple[slice, slice]) -> tuple[slice, slice]:
+    """``part`` (output coordinates) as indices into the array of window ``within``."""
+    return tuple(slice(p.start - w.start, p.stop - w.start) for p, w in zip(part, within))  # type: ignore[return-value]
+
+
+def _uncovered(window: tuple[slice, slice], inner: tuple[slice, slice]) -> list[tuple[slice, slice]]:
+    """``window`` less ``inner`` (inside it), as up to four rectangles: above, below, left, right."""
+    (r0, r1), (c0, c1) = (window[0].start, window[0].stop), (window[1].start, window[1].stop)
+    (i0, i1), (j0, j1) = (inner[0].start, inner[0].stop), (inner[1].start, inner[1].stop)
+    bands = [
+        (slice(r0, i0), slice(c0, c1)),
+        (slice(i1, r1), slice(c0, c1)),
+        (slice(i0, i1), slice(c0, j0)),
+        (slice(i0, i1), slice(j1, c1)),
+    ]
+    return [b for b in bands if b[0].start < b[0].stop and b[1].start < b[1].stop]
 
 
 def prepared_name(processor: TileProcessor) -> str:

@@ -258,3 +258,20 @@ def test_a_stack_whose_planes_differ_is_better_estimated_per_plane(rng):
     assert min(per_plane[:2]) > max(one_estimate[:2]) + 2.0 and min(per_plane) > 1.0
     prepared = prepare(lr, make_request(2, BlindSettings(per_plane=True)))
     assert prepared.info["estimate"]["per_plane"] and prepared.found().startswith("estimated per plane")
+
+
+def test_an_image_is_measured_once_for_all_its_scales(monkeypatch, rng):
+    from napari_nssr.methods.blind import solve
+
+    calls = []
+    measure = solve.image_noise
+    monkeypatch.setattr(solve, "image_noise", lambda *a, **k: calls.append(1) or measure(*a, **k))
+    image = (rng.poisson(200 * rng.random((96, 96))) + 10).astype(np.uint16)
+    models = [solve.blind_model(image, s) for s in (2.0, 2.5, 3.7)]
+    assert len(calls) == 1
+    changed = image.copy()
+    changed[0, 0] += 1  # another image: measured anew
+    solve.blind_model(changed, 2.0)
+    assert len(calls) == 2
+    fresh = solve._EVIDENCE.clear() or solve.blind_model(image, 3.7)  # the kept measurement is the same one
+    assert fresh.training["blind"]["summary"] == models[-1].training["blind"]["summary"]

@@ -40,6 +40,7 @@ from ...core.denoise import AUTO_MAX_PIXELS, DEFAULT_STRENGTH, DENOISERS, denois
 from ...core.errors import ImageError, SettingsError
 from ...core.kernels import GallerySettings, gaussian_kernel
 from ...core.layout import Layout, centre_window
+from ...core.memo import ContentCache, content_key
 from ...core.noise import NoiseModel, estimate_noise_model, parse_noise
 from ...core.settings import setting, settings_to_dict
 from ...models.model import NSSRModel
@@ -424,6 +425,28 @@ def _denoised(plane: np.ndarray, rgb: bool, strength: float) -> np.ndarray:
     return np.stack([denoise_unit_noise(plane[..., c], strength) for c in range(plane.shape[-1])], axis=-1)
 
 
+#: what :func:`blind_model` measured on recent images (noise, denoised crops, blur), by their content
+_EVIDENCE = ContentCache(8)
+
+
+def _evidence(
+    planes: list[np.ndarray], rgb: bool, settings: BlindSettings, wanted: bool
+) -> tuple[NoiseModel | None, bool, list[np.ndarray]]:
+    """The noise model of the sample ``planes``, whether they are denoised, and the planes the blur is
+    then estimated on (stabilised, and the denoised centres when the denoising is ``wanted``)."""
+    noise = image_noise(planes, rgb, settings)
+    if noise is not None:
+        planes = [noise.stabilise(p) for p in planes]
+    denoised = noise is not None and wanted
+    if denoised:  # estimate and solve for what the processor will filter: the denoised planes
+        # (their centres: the estimate needs no more, and denoising five 1024 crops took 10 s)
+        planes = [
+            _denoised(p[centre_window(p.shape, DENOISED_ESTIMATE_SIDE)], rgb, settings.denoise_strength)
+            for p in planes
+        ]
+    return noise, denoised, planes
+
+
 def blind_model(
     image: Any,
     scale: float,
@@ -473,18 +496,11 @@ def blind_model(
         low = max(settings.min_std, round(bounds[0] / step) * step)
         bounds = (round(low, 4), round(max(low, round(bounds[1] / step) * step), 4))
     planes = layout.sample_planes(image, settings.planes, MAX_SIDE)  # read once: a lazy file stays unread
-    noise = image_noise(planes, layout.rgb, settings)
-    if noise is not None:
-        planes = [noise.stabilise(p) for p in planes]
     values = math.prod(int(n) for n in image.shape)
     wanted = settings.denoise == "nl-means" or (settings.denoise == "auto" and values <= AUTO_MAX_PIXELS)
-    denoised = noise is not None and wanted
-    if denoised:  # estimate and solve for what the processor will filter: the denoised planes
-        # (their centres: the estimate needs no more, and denoising five 1024 crops took 10 s)
-        planes = [
-            _denoised(p[centre_window(p.shape, DENOISED_ESTIMATE_SIDE)], layout.rgb, settings.denoise_strength)
-            for p in planes
-        ]
+    # what is measured on the planes does not depend on the scale: kept for the image's other scales
+    key = (content_key(planes), layout.rgb, settings.noise, wanted, settings.denoise_strength)
+    noise, denoised, planes = _EVIDENCE.get(key, lambda: _evidence(planes, layout.rgb, settings, wanted))
     grey = [p.mean(axis=-1) if layout.rgb else p for p in planes]
     # the filter sees one channel at a time: its noise is the unit of the stabilised channels
     spread = float(np.sqrt(np.mean([np.var(p) for p in planes])))
@@ -502,7 +518,7 @@ def blind_model(
         widest = math.inf if bounds is None else bounds[1]
         found: tuple[float, float, float, float] = (widest, widest, 0.0, quantised_noise(level, settings))
     else:
-        estimate = estimate_blur_planes(grey)
+        estimate = _EVIDENCE.get(("blur",) + key, lambda: estimate_blur_planes(grey))
         major, minor, angle, _ = quantised(estimate, solve_at, settings)
         choice = parse_noise(settings.noise)
         if isinstance(choice, (float, NoiseModel)) and noise is not None and spread > 0 and not denoised:
