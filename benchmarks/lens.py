@@ -140,11 +140,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1] / ".." / "shared" / "data")
     parser.add_argument("--screenshot", type=Path, help="save the window with the lens on (2D case) here")
+    parser.add_argument(
+        "--memory", type=int, metavar="SIDE", help="only the 2D case at this side, its peak memory (run once per "
+        "side, each in its own process, with and without --without-lens)"
+    )
+    parser.add_argument("--without-lens", action="store_true", help="with --memory: the same views, no lens")
     args = parser.parse_args()
     viewer = napari.Viewer(show=True)
     _, widget = viewer.window.add_plugin_dock_widget("napari-nssr", "Super-resolve")
     canvas = fit_canvas(viewer)
     landsat = tifffile.imread(args.data / "landsat8_b4_30m.tif")[700:1700, 700:1700]
+    if args.memory:
+        layer = viewer.add_image(tiled(landsat, args.memory), name="landsat")
+        if args.without_lens:
+            camera = camera_of(viewer)
+            camera.center, camera.zoom = (args.memory / 2, args.memory / 2), 3.7
+            for k in range(20):
+                camera.center = (args.memory / 2 + 20 * k, args.memory / 2 + 30 * k)
+                for _ in range(5):
+                    QApplication.processEvents()
+                viewer.window._qt_viewer.canvas._scene_canvas.native.repaint()
+        else:
+            run_case(viewer, widget, layer)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps({"side": args.memory, "lens": not args.without_lens, "peak_rss_mb": round(peak, 1)}))
+        return
     cases: dict[str, Any] = {}
     for side in (4096, 8192):
         layer = viewer.add_image(tiled(landsat, side), name=f"landsat {side}")
