@@ -57,3 +57,27 @@ def test_jpeg_compressed_tiffs_open(tmp_path, rng):
     tifffile.imwrite(tmp_path / "j.tif", data, compression="jpeg", photometric="rgb")
     back = read_tiff_pixels(tmp_path / "j.tif")
     assert back.shape == data.shape and np.abs(back.astype(int) - data).mean() < 3  # lossy, but the image
+
+
+def test_channels_stored_last_without_colour_are_not_upsampled(tmp_path, rng):
+    # found by the second hostile round: a YXC minisblack file came out 64 x 128 x 6
+    import tifffile
+
+    from napari_nssr.apps.cli import main
+
+    image = (rng.random((40, 36, 3)) * 1000).astype(np.uint16)
+    image[..., 1] *= 0  # the channels differ: a mix-up would show
+    tifffile.imwrite(tmp_path / "yxc.tif", image, photometric="minisblack", metadata={"axes": "YXC"})
+    from napari_nssr.io.images import read_header, read_image_file
+
+    header = read_header(tmp_path / "yxc.tif")
+    assert header.shape == (3, 40, 36) and header.meta.axes == "CYX" and header.channels_moved
+    data, _ = read_image_file(tmp_path / "yxc.tif")
+    np.testing.assert_array_equal(data, np.moveaxis(image, -1, 0))
+    lazy, _ = read_image_file(tmp_path / "yxc.tif", lazy=True)
+    np.testing.assert_array_equal(np.asarray(lazy), np.moveaxis(image, -1, 0))
+    assert main(["apply", str(tmp_path / "yxc.tif"), "-s", "2", "-o", str(tmp_path / "out")]) == 0
+    with tifffile.TiffFile(next((tmp_path / "out").glob("*.tif"))) as tif:
+        result, axes = tif.asarray(), tif.series[0].axes
+    assert result.shape == (3, 80, 72) and axes == "CYX"
+    assert (result[1] == 0).all() and result[0].mean() > 100  # each channel its own plane

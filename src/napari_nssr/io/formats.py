@@ -31,6 +31,8 @@ class ImageHeader:
     shape: tuple[int, ...]
     dtype: np.dtype
     meta: ImageMeta
+    #: the file stores channels last and the image has them first (``shape`` is the image's)
+    channels_moved: bool = False
 
 
 class ImageFormat(ABC):

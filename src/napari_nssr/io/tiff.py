@@ -472,10 +472,17 @@ class TiffFormat(ImageFormat):
             shape, dtype, axes, _ = tiff_series(tif, path)
             meta = tiff_meta(tif, axes)
             geo = _has_geokeys(tif)
+        move = False
         if geo:
             meta, move = _georeferenced(path, meta)
-            shape = (shape[-1], *shape[:-1]) if move else shape
-        return ImageHeader(shape, dtype, meta)
+        elif axes.endswith("C") and len(shape) >= 3:
+            # channels stored last without colour (YXC, minisblack): the image is CYX, or its last axis
+            # would be upsampled as if it were one of the plane's
+            from dataclasses import replace
+
+            meta, move = replace(meta, axes="C" + axes[:-1]), True
+        shape = (shape[-1], *shape[:-1]) if move else shape
+        return ImageHeader(shape, dtype, meta, channels_moved=move)
 
     def read(self, path: Path, header: ImageHeader, lazy: bool | None) -> tuple[Any, ImageMeta]:
         """Every page; lazily (tile by tile) when asked or when larger than :data:`LAZY_BYTES`."""
@@ -484,10 +491,10 @@ class TiffFormat(ImageFormat):
             import dask.array as da
 
             data = read_tiff_lazy(path)
-            moved = da.moveaxis(data, -1, 0) if tuple(data.shape) != header.shape else data  # bands first
+            moved = da.moveaxis(data, -1, 0) if header.channels_moved else data  # bands first
             return moved, header.meta
         pixels = read_tiff_pixels(path)
-        return (np.moveaxis(pixels, -1, 0) if pixels.shape != header.shape else pixels), header.meta
+        return (np.moveaxis(pixels, -1, 0) if header.channels_moved else pixels), header.meta
 
     def check_writable(self, dtype: np.dtype, shape: tuple[int, ...], meta: ImageMeta) -> None:
         """Any numeric image; a georeferenced one as bands of 2D planes."""
