@@ -230,3 +230,11 @@ def test_apply_writes_ome_zarr_and_reports_progress(tif, tmp_path, capsys):
         update(done, 3)
         seen.append(done)
     assert seen == [1, 2, 3] and _progress_bars(False) is None
+
+
+def test_a_usage_error_is_one_line(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["apply", "x.tif", "-s", "abc"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "invalid float value: 'abc'" in err[0] and "--help" in err[0]

@@ -169,3 +169,22 @@ def test_float64_images_far_from_one_give_finite_results(magnitude, method):
         out = super_resolve(image, 2, method, strength=strength, device="cpu")
         assert out.dtype == np.float64 and np.isfinite(out).all()
         assert float(np.abs(out).max()) < 100 * float(np.abs(image).max())
+
+
+def test_inputs_outside_numpy_are_taken_or_refused_in_one_line(rng):
+    # found by the second hostile round: masks ignored, bare TypeError / ValueError from deep inside
+    import dask.array as da
+
+    values = rng.random((40, 36)).astype(np.float32)
+    masked = np.ma.masked_array(values, mask=np.zeros(values.shape, bool))
+    np.testing.assert_array_equal(super_resolve(masked, 2, "chain"), super_resolve(values, 2, "chain"))  # no mask
+    masked.mask[5:10, 5:10] = True
+    with pytest.raises(ImageError, match="mask would be ignored"):
+        super_resolve(masked, 2)
+    tensor = super_resolve(torch.from_numpy(values), 2, "chain")
+    assert isinstance(tensor, torch.Tensor) and tensor.device.type == "cpu"
+    np.testing.assert_allclose(tensor.numpy(), super_resolve(values, 2, "chain"), atol=0)
+    lazy = da.from_array(values, chunks=20)
+    unknown = lazy[lazy[:, 0] > 0.5]
+    with pytest.raises(ImageError, match="unknown chunk sizes"):
+        super_resolve(unknown, 2)

@@ -191,3 +191,12 @@ def test_a_zero_optimum_is_converged_not_a_division_by_zero(tiny_result):
 
     exact = swap(tiny_result, loss=0.0, optimum_loss=0.0)
     assert exact.relative_gap == 0.0
+
+
+def test_wrong_arguments_and_zero_kernels_are_refused_for_what_they_are():
+    from napari_nssr.core.errors import SettingsError
+
+    with pytest.raises(SettingsError, match="train_preset"):
+        train_model("default")
+    with pytest.raises(SettingsError, match="kernel 1 sums to 0"):
+        train_model(kernels=np.stack([np.eye(5) / 5, np.zeros((5, 5))]))

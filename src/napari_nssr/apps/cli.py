@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from .._version import __version__
 from ..core.errors import NSSRError, OutputExistsError, SettingsError
@@ -428,6 +428,13 @@ COMMANDS = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (the usage block hid the message in 50 lines)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``napari-nssr``.
 
@@ -435,9 +442,9 @@ def build_parser() -> argparse.ArgumentParser:
     -------
     argparse.ArgumentParser
     """
-    parser = argparse.ArgumentParser(prog="napari-nssr", description="Null-shot super-resolution (NSSR-DIL).")
+    parser = _Parser(prog="napari-nssr", description="Null-shot super-resolution (NSSR-DIL).")
     parser.add_argument("--version", action="version", version=f"napari-nssr {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for add, _ in COMMANDS.values():
         add(sub)
     return parser

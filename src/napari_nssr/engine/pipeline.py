@@ -18,7 +18,7 @@ At strength 0 nothing is prepared: the result is plain bicubic.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import replace
 from typing import Any
 
@@ -226,8 +226,7 @@ def iter_run(image: Any, request: Request, prepared: Prepared | None = None) -> 
     -------
     numpy.ndarray or dask.array.Array
     """
-    if not hasattr(image, "shape") or not hasattr(image, "dtype"):
-        image = np.asarray(image)
+    image, give_back = as_input(image)
     plan = request.plan(image)
     lazy = is_lazy(image)
     if not lazy:
@@ -239,4 +238,38 @@ def iter_run(image: Any, request: Request, prepared: Prepared | None = None) -> 
         prepared = yield from relay(preparing, lambda step: InferenceProgress(step.done, step.total, step.text))
     if lazy:
         return apply_lazy(image, plan, prepared)
-    return (yield from iter_apply(image, plan, prepared))
+    return give_back((yield from iter_apply(image, plan, prepared)))
+
+
+def as_input(image: Any) -> tuple[Any, Callable[[np.ndarray], Any]]:
+    """``image`` as an array the pipeline takes, and what turns a result back into the caller's kind.
+
+    numpy and dask arrays pass (a dask array needs known chunk sizes); a torch tensor is read as
+    numpy and its result given back as a tensor on its device; a masked array is refused (its
+    mask would be ignored: pass ``image.filled(value)`` with ``nodata=value``); anything else is
+    read with ``numpy.asarray``.
+    """
+    if isinstance(image, np.ma.MaskedArray):
+        if np.ma.getmaskarray(image).any():
+            raise ImageError(
+                "a masked array's mask would be ignored: pass image.filled(value) with nodata=value "
+                "(value outside the data, or NaN for floats)"
+            )
+        return np.ma.getdata(image), _unchanged
+    import torch  # a dependency (the engine's CUDA path)
+
+    if isinstance(image, torch.Tensor):
+        device = image.device
+        values = image.detach().cpu().numpy()
+        return values, lambda result: torch.from_numpy(np.ascontiguousarray(result)).to(device)
+    if is_lazy(image):
+        if any(np.isnan(c) for chunks in image.chunks for c in chunks):
+            raise ImageError("the dask array has unknown chunk sizes; call its compute_chunk_sizes() first")
+        return image, _unchanged
+    if not hasattr(image, "shape") or not hasattr(image, "dtype"):
+        image = np.asarray(image)
+    return image, _unchanged
+
+
+def _unchanged(result: Any) -> Any:
+    return result

@@ -81,8 +81,13 @@ def estimated_bytes(gallery: GallerySettings, filter_size: int, user_kernels: np
 
 
 def _check_not_all_deltas(kernels: np.ndarray) -> None:
-    """Refuse a gallery whose every kernel is a single pixel: there is no blur to invert."""
+    """Refuse kernels that do not sum to a positive number (all zero, say: nothing blurs), and a
+    gallery whose every kernel is a single pixel: there is no blur to invert."""
     flat = kernels.reshape(len(kernels), -1)
+    sums = flat.sum(axis=1) if len(flat) else np.zeros(0)
+    if len(flat) and not (np.isfinite(sums) & (sums > 0)).all():
+        bad = int(np.flatnonzero(~(np.isfinite(sums) & (sums > 0)))[0])
+        raise SettingsError(f"kernel {bad} sums to {float(sums[bad]):g}: a blur kernel's taps sum to a positive number")
     if len(flat) and bool((flat.max(axis=1) >= flat.sum(axis=1) * (1 - 1e-6)).all()):
         raise SettingsError("every kernel is a single pixel (no blur): there is nothing to invert")
 
@@ -281,6 +286,15 @@ def iter_train(
     20
     >>> steps.close()
     """
+    for value, kind, name in (
+        (gallery, GallerySettings, "gallery"),
+        (architecture, LCNNSettings, "architecture"),
+        (loss, DILLossSettings, "loss"),
+        (train, TrainSettings, "train"),
+    ):
+        if value is not None and not isinstance(value, kind):
+            hint = "; to train a bundled model's recipe again use train_preset(name)" if isinstance(value, str) else ""
+            raise SettingsError(f"{name} must be a {kind.__name__}, got {value!r}{hint}")
     gallery = gallery or GallerySettings()
     architecture = architecture or LCNNSettings()
     loss = loss or DILLossSettings()
