@@ -267,3 +267,33 @@ def test_real_geotiffs_keep_their_bounds_and_the_zero_fill_stays_nodata(tmp_path
     )
     with rasterio.open(tmp_path / "n" / "landsat8_b4_30m_x2_nssr.tif") as out:
         assert out.nodata is None
+
+
+def test_damaged_files_empty_folders_and_link_loops_fail_alone(tmp_path, capsys):
+    # found by the second hostile round: each of these stopped the whole batch with a traceback
+    import os
+
+    import tifffile
+
+    from napari_nssr.apps.cli import main
+
+    image = (np.random.default_rng(0).random((96, 96)) * 1000).astype(np.uint16)
+    tifffile.imwrite(tmp_path / "good.tif", image)
+    tifffile.imwrite(tmp_path / "strips.tif", image, rowsperstrip=8)
+    whole = (tmp_path / "strips.tif").read_bytes()
+    (tmp_path / "truncated.tif").write_bytes(whole[: len(whole) // 2])
+    tifffile.imwrite(tmp_path / "lzw.tif", image, compression="lzw", rowsperstrip=16)
+    damaged = bytearray((tmp_path / "lzw.tif").read_bytes())
+    for i in range(600, min(len(damaged) - 400, 4000), 5):
+        damaged[i] ^= 0xFF
+    (tmp_path / "corrupt.tif").write_bytes(bytes(damaged))
+    (tmp_path / "folder.tif").mkdir()
+    os.symlink(tmp_path / "loop.tif", tmp_path / "loop.tif")
+    names = ["truncated.tif", "corrupt.tif", "folder.tif", "loop.tif", "good.tif"]
+    code = main(["apply", *[str(tmp_path / n) for n in names], "-s", "2", "-o", str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    assert code == 1 and (tmp_path / "out" / "good_x2_nssr.tif").exists()
+    assert "Traceback" not in out and out.count("failed: ") == 4
+    for name in names[:4]:
+        line = next(line for line in out.splitlines() if "failed: " in line and name in line)
+        assert len(line) < 300

@@ -210,9 +210,22 @@ def plan_batch(
     NSSRError
         A problem of the batch as a whole, in one line, before anything is computed or written.
     """
-    paths = expand_inputs(inputs)
-    if not paths:
+    if not inputs:
         raise SettingsError("no input images given")
+    paths, unusable = [], []
+    for item in inputs:  # an input that names no image is that input's failure, not the batch's
+        try:
+            found = expand_inputs([item])
+        except SettingsError as exc:
+            unusable.append(Failure(Path(str(item)), str(exc)))
+            continue
+        for path in found:
+            try:
+                path.resolve(strict=False)
+            except (OSError, RuntimeError) as exc:  # a symbolic link loop, a path the system refuses
+                unusable.append(Failure(path, f"cannot follow {path}: {exc}"))
+                continue
+            paths.append(path)
     twice = _duplicates([p.resolve() for p in paths])
     if twice:
         raise SettingsError(f"{twice[0]} is given twice")
@@ -226,7 +239,7 @@ def plan_batch(
     if folder is not None and folder.exists() and not folder.is_dir():
         raise ImageError(f"the output folder {folder} is a file")
     _check_collisions(paths, scales, folder, fmt)
-    jobs, failures = [], []
+    jobs, failures = [], unusable
     for src in paths:
         try:
             jobs.append(_plan_job(src, request, scales, folder, fmt, overwrite, keep))

@@ -223,9 +223,15 @@ class TiffSource:
         self.mtime = os.stat(path).st_mtime
 
     def __getitem__(self, key: Any) -> np.ndarray:
-        with _OPEN_LOCK:
-            array = _open_series(self.path, self.series, self.mtime)
-        return np.asarray(array[key])
+        try:
+            with _OPEN_LOCK:
+                array = _open_series(self.path, self.series, self.mtime)
+            return np.asarray(array[key])
+        except ImageError:
+            raise
+        except Exception as exc:  # a damaged strip or tile: tifffile's and imagecodecs' errors, reshapes
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ImageError(f"could not read {self.path}: {text}") from exc
 
 
 def read_tiff_lazy(path: Path, chunk_side: int = 1024) -> Any:
