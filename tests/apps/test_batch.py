@@ -4,6 +4,7 @@ the batch goes on; each input is read once; complete outputs are skipped (resume
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -18,7 +19,7 @@ from napari_nssr.apps.batch import output_path, plan_batch, run_batch
 from napari_nssr.apps.cli import main
 from napari_nssr.core.request import Request
 from napari_nssr.io.files import PART_PREFIX
-from napari_nssr.io.images import read_image, read_image_file, write_image
+from napari_nssr.io.images import holds_result, read_header, read_image, read_image_file, write_image
 from napari_nssr.methods.bicubic import BicubicSettings
 
 SHARED = Path(__file__).parents[2] / ".." / "shared" / "data"
@@ -101,7 +102,7 @@ def test_an_output_in_the_way_that_differs_is_not_replaced(tmp_path, capsys):
     other = write_image(tmp_path / "s_x2_nssr.tif", np.ones((3, 3), np.uint8))
     before = other.read_bytes()
     assert main(["apply", str(src), "-s", "2"]) == 1
-    assert "is not this run's result" in capsys.readouterr().err and other.read_bytes() == before
+    assert "is not this run's complete result" in capsys.readouterr().err and other.read_bytes() == before
 
 
 def test_multi_page_tiffs_are_stacks_and_mixed_shapes_are_refused(tmp_path, capsys):
@@ -297,3 +298,65 @@ def test_damaged_files_empty_folders_and_link_loops_fail_alone(tmp_path, capsys)
     for name in names[:4]:
         line = next(line for line in out.splitlines() if "failed: " in line and name in line)
         assert len(line) < 300
+
+
+def test_an_existing_output_is_skipped_only_if_this_run_made_it_whole(tmp_path, capsys):
+    # found by the second hostile round: another method's result, or a truncated one, was "complete: skipped"
+    rng = np.random.default_rng(4)
+    src = write_image(tmp_path / "s.tif", (rng.random((64, 64)) * 1000).astype(np.uint16))
+    out = tmp_path / "s_x2_nssr.tif"
+    assert main(["apply", str(src), "-s", "2", "--method", "wiener"]) == 0
+    made_by = json.loads(read_header(out).meta.provenance)
+    assert made_by["method"] == "wiener" and made_by["scale"] == [2.0, 2.0] and made_by["source"]["name"] == "s.tif"
+    capsys.readouterr()
+    assert main(["apply", str(src), "-s", "2"]) == 1  # the default method would not make it
+    assert "not this run's complete result" in capsys.readouterr().err
+    assert main(["apply", str(src), "-s", "2", "--method", "wiener"]) == 0  # the same settings: skipped
+    assert "1 already complete" in capsys.readouterr().out
+    whole = out.read_bytes()
+    out.write_bytes(whole[: len(whole) // 3])  # the header survives, the pixels do not
+    assert main(["apply", str(src), "-s", "2", "--method", "wiener"]) == 1
+    assert "not this run's complete result" in capsys.readouterr().err
+    assert main(["apply", str(src), "-s", "2", "--method", "wiener", "--overwrite"]) == 0
+    assert out.read_bytes() != whole[: len(whole) // 3] and holds_result(out, (128, 128), np.uint16)
+
+
+@pytest.mark.parametrize("suffix", [".tif", ".zarr", "geotiff"])
+def test_results_record_what_made_them_in_every_format_that_can(tmp_path, suffix):
+    image = np.arange(48 * 40, dtype=np.uint16).reshape(48, 40)
+    if suffix == "geotiff":
+        from napari_nssr.io.meta import GeoInfo, ImageMeta
+
+        geo = GeoInfo(crs="EPSG:32617", transform=(5.0, 0.0, 400000.0, 0.0, -5.0, 3300000.0))
+        src = write_image(tmp_path / "s.tif", image, meta=ImageMeta(geo=geo))
+        suffix = ".tif"
+    else:
+        src = write_image(tmp_path / "s.tif", image)
+    assert main(["apply", str(src), "-s", "2", "--format", suffix.strip("."), "-o", str(tmp_path / "o")]) == 0
+    result = next((tmp_path / "o").iterdir())
+    assert json.loads(read_header(result).meta.provenance)["method"] == "blind"
+
+
+def test_a_file_that_appears_while_a_result_is_computed_is_not_replaced(tmp_path):
+    from napari_nssr.core.errors import OutputExistsError
+    from napari_nssr.io.files import write_atomically
+
+    target = tmp_path / "r.tif"
+
+    def slow_write(tmp):  # meanwhile another run (or the user) puts a file there
+        target.write_bytes(b"someone else's")
+        Path(tmp).write_bytes(b"ours")
+
+    with pytest.raises(OutputExistsError, match="appeared while this run"):
+        write_atomically(target, slow_write)
+    assert target.read_bytes() == b"someone else's" and [p.name for p in tmp_path.iterdir()] == ["r.tif"]
+    folder = tmp_path / "r.zarr"
+
+    def slow_folder(tmp):
+        (folder / "theirs").mkdir(parents=True)
+        Path(tmp).mkdir()
+        (Path(tmp) / "ours").write_bytes(b"ours")
+
+    with pytest.raises(OutputExistsError):
+        write_atomically(folder, slow_folder, directory=True)
+    assert [p.name for p in folder.iterdir()] == ["theirs"]

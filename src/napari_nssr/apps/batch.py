@@ -19,6 +19,7 @@ Ctrl-C or SIGTERM.
 from __future__ import annotations
 
 import glob
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,12 +30,13 @@ from ..core.errors import ImageError, NSSRError, OutputExistsError, SettingsErro
 from ..core.layout import check_scale
 from ..core.progress import PrepareProgress, drain
 from ..core.request import Plan, Request
-from ..core.settings import Settings
+from ..core.settings import Settings, settings_to_dict
 from ..engine.pipeline import apply_lazy, iter_prepare
 from ..io.files import remove_stale_parts
 from ..io.formats import ImageHeader, format_for, format_named, image_formats
 from ..io.images import check_writable, holds_result, read_header, read_image_file, write_image, writer_for
 from ..io.nodata import choose_nodata
+from ..methods.base import method_for_settings
 from ..methods.fixed_filter import FilterSettings
 from ..methods.psf.kernels import with_optics
 from ..methods.psf.method import KnownPSFSettings
@@ -51,6 +53,8 @@ class Output:
     plan: Plan
     path: Path
     done: bool = False
+    #: what makes it (:func:`provenance`), written into it
+    provenance: str | None = None
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,25 @@ def expand_inputs(inputs: Sequence[str | Path]) -> list[Path]:
     return paths
 
 
+def provenance(source: Path, plan: Plan) -> str:
+    """What makes the result of ``plan`` on ``source``, as the JSON written into it: the method and all
+    its settings, the scale, strength and colour choice, and the source's name, size and time of
+    change (a source edited since is another source). An existing output is this run's only if it
+    says the same."""
+    request = plan.request
+    stat = source.stat()
+    record = {
+        "method": method_for_settings(request.settings).name,
+        "settings": settings_to_dict(request.settings),
+        "scale": [float(v) for v in plan.scale],
+        "strength": float(request.strength),
+        "rgb": request.rgb,
+        "nodata": request.nodata,
+        "source": {"name": source.name, "bytes": stat.st_size, "modified_ns": stat.st_mtime_ns},
+    }
+    return json.dumps(record, sort_keys=True, default=str)
+
+
 def _duplicates(items: Sequence[Any]) -> list[Any]:
     seen, repeated = set(), []
     for item in items:
@@ -226,6 +249,8 @@ def plan_batch(
                 unusable.append(Failure(path, f"cannot follow {path}: {exc}"))
                 continue
             paths.append(path)
+    if not paths:  # nothing to process at all: the batch's problem, said before any work
+        raise SettingsError(unusable[0].message)
     twice = _duplicates([p.resolve() for p in paths])
     if twice:
         raise SettingsError(f"{twice[0]} is given twice")
@@ -289,13 +314,15 @@ def _plan_job(
         if dst.is_dir() and not writer_for(dst).folder:
             raise ImageError(f"cannot write {dst}: it is a folder")
         done = False
+        made_by = provenance(src, plan)
         if dst.exists() and not overwrite:
-            if not holds_result(dst, plan.shape, plan.dtype):
+            if not holds_result(dst, plan.shape, plan.dtype, made_by):
                 raise OutputExistsError(
-                    f"{dst} exists and is not this run's result (shape or type); pass --overwrite to replace it"
+                    f"{dst} exists and is not this run's complete result (another shape, type, method, settings or "
+                    "source, or damaged); pass --overwrite to replace it"
                 )
             done = True
-        outputs.append(Output(plan, dst, done))
+        outputs.append(Output(plan, dst, done, made_by))
     return BatchJob(src, header, request, tuple(outputs), from_file)
 
 
@@ -404,7 +431,7 @@ def _run_job(
         if prepared.found():
             say(f"{job.source} x{plan.scale[0]:g}: {prepared.found()}")
         sr = apply_lazy(image, plan, prepared)
-        out_meta = replace(meta.scaled(plan.scale), nodata=value)
+        out_meta = replace(meta.scaled(plan.scale), nodata=value, provenance=output.provenance)
         write_image(
             output.path,
             sr,

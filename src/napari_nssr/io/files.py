@@ -58,6 +58,36 @@ def remove_stale_parts(folder: str | os.PathLike[str]) -> list[Path]:
     return removed
 
 
+def _appeared(path: Path) -> OutputExistsError:
+    return OutputExistsError(f"{path} appeared while this run was computing it (another run's or yours): not replaced")
+
+
+def _place_new_file(tmp: str, path: Path) -> None:
+    """Give ``tmp`` the name ``path`` only if nothing has it yet: a hard link fails if the name is
+    taken, so a file that appeared at ``path`` while the result was computed is never replaced."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise _appeared(path) from None
+    except OSError:  # a file system without hard links: the check right before the rename
+        if os.path.lexists(path):
+            raise _appeared(path) from None
+        os.replace(tmp, path)
+
+
+def _place_new_folder(tmp: str, path: Path) -> None:
+    """Rename the folder ``tmp`` to ``path`` only if nothing has that name (a rename onto a non-empty
+    folder fails; onto anything else it is checked right before)."""
+    if os.path.lexists(path):
+        raise _appeared(path)
+    try:
+        os.rename(tmp, path)
+    except OSError as exc:
+        if os.path.lexists(path):
+            raise _appeared(path) from exc
+        raise
+
+
 def write_atomically(
     path: str | os.PathLike[str], write: Callable[[str], None], overwrite: bool = False, directory: bool = False
 ) -> Path:
@@ -83,8 +113,10 @@ def write_atomically(
     Notes
     -----
     The temporary file keeps the target's suffix (some writers choose the format from it) and
-    gets the usual permissions; it is removed if ``write`` fails. A folder replaces an old one by
-    two renames (the old one moved aside, then removed): never a mix of both.
+    gets the usual permissions; it is removed if ``write`` fails. Without ``overwrite``, a file
+    that appears under ``path`` while ``write`` runs (another run's, a user's) is never replaced:
+    :class:`OutputExistsError` instead. A folder replaces an old one by two renames (the old one
+    moved aside, then removed): never a mix of both.
     """
     path = Path(path)
     if path.exists() and not overwrite:
@@ -99,7 +131,9 @@ def write_atomically(
         os.close(fd)
     try:
         write(tmp)
-        if directory:
+        if directory and not overwrite:
+            _place_new_folder(tmp, path)
+        elif directory:
             old = None
             if path.exists():
                 old = tempfile.mkdtemp(dir=path.parent, prefix=prefix, suffix=".old")
@@ -112,7 +146,10 @@ def write_atomically(
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files
-            os.replace(tmp, path)
+            if overwrite:
+                os.replace(tmp, path)
+            else:
+                _place_new_file(tmp, path)
     finally:
         if os.path.isdir(tmp):
             shutil.rmtree(tmp)

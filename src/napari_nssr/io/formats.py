@@ -48,6 +48,8 @@ class ImageFormat(ABC):
     folder: ClassVar[bool] = False
     #: It can hold results; a read-only format's results are written as :attr:`results_in`.
     writes: ClassVar[bool] = True
+    #: Its results record what made them (``ImageMeta.provenance``), read back by its reader.
+    records_provenance: ClassVar[bool] = False
     results_in: ClassVar[str | None] = None
     #: The plugin's napari reader opens it (napari's own readers open the others).
     napari_reader: ClassVar[bool] = False

@@ -93,6 +93,7 @@ def write_geotiff(
     compression: str | None = None,
     strip_rows: int = 1024,
     progress: Callable[[int, int], None] | None = None,
+    provenance: str | None = None,
 ) -> None:
     """Write ``image`` (numpy or dask) as a tiled GeoTIFF, a strip of rows at a time.
 
@@ -114,6 +115,8 @@ def write_geotiff(
         Rows computed and written at a time (bounded memory for a lazy ``image``).
     progress : callable, optional
         Called with ``(strips done, strips)``.
+    provenance : str, optional
+        What made the result (GDAL metadata item ``NAPARI_NSSR``).
     """
     import rasterio
     from rasterio.crs import CRS
@@ -148,3 +151,5 @@ def write_geotiff(
         for band, name in enumerate(geo.band_names[:count], start=1):
             if name:
                 dst.set_band_description(band, name)
+        if provenance:
+            dst.update_tags(NAPARI_NSSR=provenance)

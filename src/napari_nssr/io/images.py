@@ -161,9 +161,11 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
     return np.asarray(read_image_file(path)[0])
 
 
-def holds_result(path: str | os.PathLike[str], shape: tuple[int, ...], dtype: np.dtype) -> bool:
-    """Whether ``path`` already holds an image of ``shape`` and ``dtype`` (a result written atomically:
-    a file under its final name is whole).
+def holds_result(
+    path: str | os.PathLike[str], shape: tuple[int, ...], dtype: np.dtype, provenance: str | None = None
+) -> bool:
+    """Whether ``path`` already holds this result: an image of ``shape`` and ``dtype`` that reads whole
+    and, in a format that records what made it, says ``provenance`` made it.
 
     Parameters
     ----------
@@ -173,16 +175,30 @@ def holds_result(path: str | os.PathLike[str], shape: tuple[int, ...], dtype: np
         The planned result's shape.
     dtype : numpy.dtype
         Its dtype.
+    provenance : str, optional
+        What would make it (``ImageMeta.provenance``); ``None``: not compared.
 
     Returns
     -------
     bool
+        False for another shape or type, another method, settings, scale or source, or a file
+        that does not decode to the end (every pixel is read, a chunk at a time).
     """
     try:
         header = read_header(path)
+        if header.shape != tuple(shape) or header.dtype != np.dtype(dtype):
+            return False
+        fmt = _readable_format(Path(path))
+        if provenance is not None and fmt.records_provenance and header.meta.provenance != provenance:
+            return False
+        data, _ = read_image_file(path, lazy=True)
+        if hasattr(data, "compute"):
+            data.sum().compute()  # every chunk decoded, one at a time
+        else:
+            np.asarray(data).sum()
     except (NSSRError, OSError):
         return False
-    return header.shape == tuple(shape) and header.dtype == np.dtype(dtype)
+    return True
 
 
 def writer_for(path: str | os.PathLike[str]) -> ImageFormat:

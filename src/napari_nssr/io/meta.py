@@ -86,6 +86,9 @@ class ImageMeta:
         ``(y, x)`` position of pixel ``(0, 0)``'s centre in ``unit`` (an OME-Zarr translation).
     compression : str or None
         The file's lossless compression (``"lzw"``, ``"deflate"``, ``"zstd"``), reused for results.
+    provenance : str or None
+        What made a result (JSON: method, settings, scale, source), written into it and read
+        back: a batch skips an existing output only when it says this run would make it.
     """
 
     axes: str | None = None
@@ -99,6 +102,7 @@ class ImageMeta:
     nodata: float | None = None
     origin: tuple[float, float] | None = None
     compression: str | None = None
+    provenance: str | None = None
 
     @property
     def pixel_size_um(self) -> float | None:
@@ -136,7 +140,8 @@ class ImageMeta:
                 origin[1] + (0.5 / sx - 0.5) * self.pixel_size[1],
             )
         geo = None if self.geo is None else self.geo.scaled(scale)
-        return replace(self, pixel_size=pixel_size, origin=origin, geo=geo)
+        # what made the source is not what makes the result
+        return replace(self, pixel_size=pixel_size, origin=origin, geo=geo, provenance=None)
 
     def record(self) -> dict[str, Any]:
         """A JSON-ready dict of everything here (for layer and file metadata)."""

@@ -28,6 +28,8 @@ AXIS_CODES = {"t": "T", "c": "C", "z": "Z", "y": "Y", "x": "X"}
 UNIT_NAMES = {"micrometer": "um", "nanometer": "nm", "millimeter": "mm", "centimeter": "cm", "meter": "m"}
 UNIT_WORDS = {v: k for k, v in UNIT_NAMES.items()} | {"µm": "micrometer", "metre": "meter"}
 CHUNK = 1024  # spatial chunk side of written results
+#: the group attribute holding what made a result (``ImageMeta.provenance``)
+PROVENANCE_KEY = "napari_nssr"
 GEO_KEY = "nssr_geo"  # group attribute holding a GeoTIFF source's CRS, geotransform and nodata
 PYRAMID_MIN_SIDE = 512  # downsampled levels are added until the smallest is about this wide
 OME_XML_NAME = "METADATA.ome.xml"
@@ -100,8 +102,27 @@ def read_ome_zarr(path: str | Path) -> tuple[Any, ImageMeta]:
         nodata = stored.get("nodata")
     optics = read_ome_xml_optics(path)
     return data, ImageMeta(
-        axes=axes, pixel_size=pixel_size, unit=unit, origin=origin, geo=geo, nodata=nodata, ome=True, optics=optics
+        axes=axes,
+        pixel_size=pixel_size,
+        unit=unit,
+        origin=origin,
+        geo=geo,
+        nodata=nodata,
+        ome=True,
+        optics=optics,
+        provenance=_stored_provenance(path),
     )
+
+
+def _stored_provenance(path: str | Path) -> str | None:
+    """What made a result stored here (the group's ``napari_nssr`` attribute), if anything."""
+    try:
+        import zarr
+
+        value = zarr.open_group(str(path), mode="r").attrs.get(PROVENANCE_KEY)
+    except Exception:  # not a plain group: nothing of ours
+        return None
+    return value if isinstance(value, str) else None
 
 
 def _ome_xml_path(path: str | Path) -> Path | None:
@@ -210,6 +231,8 @@ def write_ome_zarr(path: str, image: Any, meta: ImageMeta, progress: Callable[[i
     _set_levels(group, paths, meta.origin if meta.pixel_size is not None else None, image.ndim)
     if meta.geo is not None:  # OME-Zarr has no georeference of its own: kept beside it, not lost
         group.attrs[GEO_KEY] = {"crs": meta.geo.crs, "transform": list(meta.geo.transform), "nodata": meta.nodata}
+    if meta.provenance:
+        group.attrs[PROVENANCE_KEY] = meta.provenance
     if meta.optics:  # nor a place for optics: kept where bioformats2raw puts the OME-XML
         folder = Path(path) / "OME"
         folder.mkdir(exist_ok=True)
@@ -267,6 +290,7 @@ def _set_levels(group: Any, paths: list[str], origin: tuple[float, float] | None
 class OmeZarrFormat(ImageFormat):
     """OME-Zarr (NGFF): read lazily at full resolution, written with a pyramid."""
 
+    records_provenance = True
     name = "zarr"
     summary = "OME-Zarr"
     suffixes = ZARR_SUFFIXES

@@ -68,6 +68,7 @@ def tiff_meta(tif: Any, axes: str) -> ImageMeta:
         spacing=float(spacing) if spacing else None,
         nodata=nodata,
         compression=KEPT_COMPRESSIONS.get(int(page.compression)),
+        provenance=_provenance(tags),
     )
     if tif.is_ome and tif.ome_metadata:
         from dataclasses import replace
@@ -77,6 +78,14 @@ def tiff_meta(tif: Any, axes: str) -> ImageMeta:
         if size is not None:
             meta = replace(meta, pixel_size=size, unit=size_unit)
     return meta
+
+
+def _provenance(tags: Any) -> str | None:
+    """What made a result: the private tag tifffile wrote (a GeoTIFF's, in GDAL's metadata, is read
+    with rasterio: :func:`_georeferenced`)."""
+    if PROVENANCE_TAG in tags:
+        return str(tags[PROVENANCE_TAG].value).strip("\x00 ") or None
+    return None
 
 
 def ome_physics(xml: str) -> tuple[tuple[float, float] | None, str | None, dict[str, float]]:
@@ -267,8 +276,19 @@ def read_tiff_lazy(path: Path, chunk_side: int = 1024) -> Any:
     return da.stack(parts) if count > 1 else parts[0]
 
 
+#: the private TIFF tag (reusable range) holding what made a result (``ImageMeta.provenance``)
+PROVENANCE_TAG = 65421
+
+
 def tiff_options(shape: tuple[int, ...], meta: ImageMeta, ome: bool) -> dict[str, Any]:
-    """tifffile ``imwrite`` options that carry ``meta`` (calibration, axes, OME sizes)."""
+    """tifffile ``imwrite`` options that carry ``meta`` (calibration, axes, OME sizes, provenance)."""
+    options = _layout_options(shape, meta, ome)
+    if meta.provenance:
+        options["extratags"] = [*options.get("extratags", []), (PROVENANCE_TAG, 2, 0, meta.provenance, True)]
+    return options
+
+
+def _layout_options(shape: tuple[int, ...], meta: ImageMeta, ome: bool) -> dict[str, Any]:
     rgb = meta.rgb if meta.rgb is not None else (len(shape) == 3 and looks_rgb(shape))
     options: dict[str, Any] = {"photometric": "rgb" if rgb else "minisblack"}
     if meta.compression in ("lzw", "deflate", "zstd", "packbits"):
@@ -438,9 +458,14 @@ def _georeferenced(path: Path, meta: ImageMeta) -> tuple[ImageMeta, bool]:
     info = raster_info(path)
     if info.geo is None:
         return meta, False
+    import rasterio
+
+    with rasterio.open(path) as dataset:
+        made_by = dataset.tags().get("NAPARI_NSSR")
     meta = replace(
         meta,
         geo=info.geo,
+        provenance=made_by or meta.provenance,
         nodata=info.nodata if info.nodata is not None else meta.nodata,
         pixel_size=info.geo.pixel_size if info.geo.north_up else meta.pixel_size,
         unit=info.geo.units if info.geo.north_up else meta.unit,
@@ -463,6 +488,7 @@ def _is_lazy(image: Any) -> bool:
 class TiffFormat(ImageFormat):
     """TIFF (any compression imagecodecs decodes), ImageJ hyperstacks, and GeoTIFF with its georeference."""
 
+    records_provenance = True
     name = "tif"
     summary = "TIFF"
     suffixes = (".tif", ".tiff")
@@ -513,7 +539,16 @@ class TiffFormat(ImageFormat):
         if meta.geo is not None and not self.ome:
             from .geotiff import write_geotiff
 
-            write_geotiff(path, image, meta.geo, meta.nodata, bool(meta.rgb), meta.compression, progress=progress)
+            write_geotiff(
+                path,
+                image,
+                meta.geo,
+                meta.nodata,
+                bool(meta.rgb),
+                meta.compression,
+                progress=progress,
+                provenance=meta.provenance,
+            )
             return
         nbytes = int(np.prod(image.shape)) * np.dtype(image.dtype).itemsize
         write_tiff(path, image, meta, self.ome, _is_lazy(image) and nbytes > STREAM_BYTES, progress)
