@@ -286,7 +286,7 @@ def iter_train(
     20
     >>> steps.close()
     """
-    for value, kind, name in (
+    for value, kind, argument in (
         (gallery, GallerySettings, "gallery"),
         (architecture, LCNNSettings, "architecture"),
         (loss, DILLossSettings, "loss"),
@@ -294,7 +294,7 @@ def iter_train(
     ):
         if value is not None and not isinstance(value, kind):
             hint = "; to train a bundled model's recipe again use train_preset(name)" if isinstance(value, str) else ""
-            raise SettingsError(f"{name} must be a {kind.__name__}, got {value!r}{hint}")
+            raise SettingsError(f"{argument} must be a {kind.__name__}, got {value!r}{hint}")
     gallery = gallery or GallerySettings()
     architecture = architecture or LCNNSettings()
     loss = loss or DILLossSettings()
