@@ -188,3 +188,18 @@ def test_inputs_outside_numpy_are_taken_or_refused_in_one_line(rng):
     unknown = lazy[lazy[:, 0] > 0.5]
     with pytest.raises(ImageError, match="unknown chunk sizes"):
         super_resolve(unknown, 2)
+
+
+@pytest.mark.parametrize("magnitude", [1e-300, 1e-200, 1e200, 1e300])
+@pytest.mark.parametrize("method", ["blind", "psf", "default"])
+def test_float64_images_of_extreme_magnitude_give_the_same_result_scaled(rng, magnitude, method):
+    # found by the second hostile round: a relative error of 1.0 at 1e-200, 0.26 at 1e200
+    import dask.array as da
+
+    base = 0.44 + 0.15 * rng.random((48, 40))
+    reference = super_resolve(base, 2, method)
+    spread = float(np.ptp(reference))
+    scaled = super_resolve(base * magnitude, 2, method) / magnitude
+    assert np.abs(scaled - reference).max() <= 1e-4 * spread  # float32 computing: 1e-5 measured
+    lazy = np.asarray(super_resolve(da.from_array(base * magnitude, chunks=24), 2, method)) / magnitude
+    assert np.abs(lazy - reference).max() <= 1e-4 * spread

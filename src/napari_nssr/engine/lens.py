@@ -250,6 +250,8 @@ class Lens:
             return apply_window(self.image, plan, prepared, window, index)
         if self.strength != 1.0:
             raise SettingsError(f"the lens blends filters only; {prepared.method} works on whole planes: strength 1")
+        if prepared.value_scale != 1.0:
+            raise ImageError(f"the lens shows {prepared.method} on values near 1e+-30 or nearer; scale this image first")
         channels: list[int | None] = list(range(self.image.shape[-1])) if self.rgb else [None]
         parts = [self._whole_plane_window(plan, processor, factor, index, c, window) for c in channels]
         return np.stack(parts, axis=-1) if self.rgb else parts[0]
