@@ -203,3 +203,26 @@ def test_float64_images_of_extreme_magnitude_give_the_same_result_scaled(rng, ma
     assert np.abs(scaled - reference).max() <= 1e-4 * spread  # float32 computing: 1e-5 measured
     lazy = np.asarray(super_resolve(da.from_array(base * magnitude, chunks=24), 2, method)) / magnitude
     assert np.abs(lazy - reference).max() <= 1e-4 * spread
+
+
+@pytest.mark.parametrize("method", ["blind", "default", "psf"])
+def test_an_rgba_images_alpha_is_upsampled_as_opacity_not_signal(rng, method):
+    # found by the second hostile round: a constant alpha of 200 became 213
+    import dask.array as da
+
+    from napari_nssr.engine.lens import Lens, View
+    from napari_nssr.methods.resolve import resolve_method
+
+    rgba = np.zeros((64, 60, 4), np.uint8)
+    rgba[..., :3] = rng.integers(0, 255, (64, 60, 3))
+    rgba[..., 3] = 200
+    eager = super_resolve(rgba, 2, method)
+    lazy = np.asarray(super_resolve(da.from_array(rgba, chunks=(32, 32, 4)), 2, method))
+    assert (eager[..., 3] == 200).all() and (lazy[..., 3] == 200).all()
+    rgba[..., 3] = rng.integers(0, 255, (64, 60))  # a varying alpha: plain bicubic of it
+    expected = upsample_bicubic(rgba[..., 3], 2)
+    assert np.abs(super_resolve(rgba, 2, method)[..., 3].astype(int) - expected).max() <= 1
+    shown = Lens(rgba, resolve_method(method)[1], rgb=True).render(View((), (5.0, 40.0), (3.0, 50.0), 2.0))
+    r, c = shown.origin
+    window = expected[r : r + shown.data.shape[0], c : c + shown.data.shape[1]]
+    assert np.abs(shown.data[..., 3].astype(int) - window).max() <= 1

@@ -23,7 +23,7 @@ from ..methods.base import TileProcessor
 from . import cpu
 from . import nodata as nodata_fill
 from .precision import working_values
-from .tiles import compute_region, finish_region
+from .tiles import channel_processor, compute_region, finish_region
 
 
 def _axis_chunks(n: int, size: int) -> tuple[int, ...]:
@@ -90,7 +90,10 @@ def _chunk_task(
     if not plan.layout.rgb:
         out = window_region(plane_block, origin, plan, processor, region)
         return out.reshape((1,) * lead + out.shape)
-    channels = [window_region(plane_block[..., c], origin, plan, processor, region) for c in range(block.shape[-1])]
+    channels = [
+        window_region(plane_block[..., c], origin, plan, channel_processor(plan, processor, c), region)
+        for c in range(block.shape[-1])
+    ]
     stacked = np.stack(channels, axis=-1)
     return stacked.reshape((1,) * lead + stacked.shape)
 

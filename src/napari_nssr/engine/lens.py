@@ -30,9 +30,9 @@ from ..core.errors import ImageError, ResourceError, SettingsError
 from ..core.request import Plan, Request
 from ..methods.base import MethodSettings, Prepared, TileProcessor
 from ..methods.blind.stabilised import DenoisedStabilised, Unstabilised
-from .pipeline import apply_window, iter_prepare
+from .pipeline import ScaledValues, apply_window, iter_prepare
 from .precision import working_values
-from .tiles import compute_region, finish_region
+from .tiles import channel_processor, compute_region, finish_region
 
 #: factors are rounded to this step (the lens's own scale differs from the zoom by at most half of it:
 #: 0.3% at x2), so that a zoom gesture's many factors share prepared methods
@@ -251,9 +251,17 @@ class Lens:
         if self.strength != 1.0:
             raise SettingsError(f"the lens blends filters only; {prepared.method} works on whole planes: strength 1")
         if prepared.value_scale != 1.0:
-            raise ImageError(f"the lens shows {prepared.method} on values near 1e+-30 or nearer; scale this image first")
+            raise ImageError(f"the lens cannot show {prepared.method} on values this far from 1; scale the image first")
         channels: list[int | None] = list(range(self.image.shape[-1])) if self.rgb else [None]
-        parts = [self._whole_plane_window(plan, processor, factor, index, c, window) for c in channels]
+        parts = []
+        for c in channels:
+            here = channel_processor(plan, processor, c)
+            if here.halo is not None:  # an RGBA image's alpha: bicubic, from its window's span
+                plane = ScaledValues(self.image, 1.0)[index + (slice(None), slice(None), c)]
+                one = Request((factor, factor), self.settings, 1.0, False, self.device, self.nodata).plan(plane)
+                parts.append(apply_window(plane, one, Prepared("bicubic", self.settings, here), window))
+            else:
+                parts.append(self._whole_plane_window(plan, here, factor, index, c, window))
         return np.stack(parts, axis=-1) if self.rgb else parts[0]
 
     def _whole_plane_window(
@@ -269,7 +277,7 @@ class Lens:
         when it has one (kept per plane), else from the whole output plane (kept per plane and factor)."""
         where = index + ((slice(None), slice(None), channel) if channel is not None else ())
         if isinstance(processor, DenoisedStabilised):
-            key = ("denoised", where, processor.noise, processor.strength)
+            key = ("denoised", index, channel, processor.noise, processor.strength)
             values, valid, work, denoised = self._planes.get_or(key, lambda: self._denoised(plan, processor, where))
             remainder = Unstabilised(processor.inner, processor.noise)
             tile = compute_region(denoised, (0, 0), plan.plane_shapes, window, remainder, torch.device("cpu"))
@@ -287,7 +295,7 @@ class Lens:
             whole_plane = (slice(0, rows), slice(0, cols))
             return apply_window(plane, one, Prepared("lens", self.settings, processor), whole_plane)
 
-        return self._planes.get_or(("whole", where, factor), whole)[window]
+        return self._planes.get_or(("whole", index, channel, factor), whole)[window]
 
     def _denoised(self, plan: Plan, processor: DenoisedStabilised, where: tuple[Any, ...]) -> tuple[Any, ...]:
         plane = np.asarray(self.image[where])

@@ -33,7 +33,7 @@ from ..methods.base import Identity, Prepared, method_for_settings
 from ..methods.bicubic import BicubicSettings
 from . import nodata as nodata_fill
 from .lazy import lazy_result, read_span, window_region
-from .tiles import run_tiles
+from .tiles import channel_processor, run_tiles
 
 
 def is_lazy(image: Any) -> bool:
@@ -277,7 +277,10 @@ def apply_window(
     origin = (span_rows.start, span_cols.start)
     if not plan.layout.rgb:
         return window_region(block, origin, on_device, processor, window)
-    channels = [window_region(block[..., c], origin, on_device, processor, window) for c in range(block.shape[-1])]
+    channels = [
+        window_region(block[..., c], origin, on_device, channel_processor(plan, processor, c), window)
+        for c in range(block.shape[-1])
+    ]
     return np.stack(channels, axis=-1)
 
 
