@@ -279,6 +279,9 @@ class Lens:
         if isinstance(processor, DenoisedStabilised):
             key = ("denoised", index, channel, processor.noise, processor.strength)
             values, valid, work, denoised = self._planes.get_or(key, lambda: self._denoised(plan, processor, where))
+            if values.size and values.min() == values.max():  # as the whole-plane path: the constant
+                shape = (window[0].stop - window[0].start, window[1].stop - window[1].start)
+                return finish_region(np.full(shape, values.flat[0], values.dtype), plan, work, valid, (0, 0), window)
             remainder = Unstabilised(processor.inner, processor.noise)
             tile = compute_region(denoised, (0, 0), plan.plane_shapes, window, remainder, torch.device("cpu"))
             return finish_region(tile, plan, work, valid, (0, 0), window)

@@ -52,7 +52,7 @@ from ...objectives.chain import ChainSettings, ChainStatistics, prior_lr_power
 from ..base import LinearFilter, TileProcessor, process_plane, process_plane_tensor
 from ..blind.estimate import estimate_blur_planes
 from ..blind.solve import IMAGE_ALPHA_RANGE, BlindSettings, quantised_noise
-from ..blind.stabilised import stabilise_tensor, unstabilise_tensor
+from ..blind.stabilised import constant_plane, stabilise_tensor, unstabilise_tensor
 from .spectrum import fit_psf_spectrum
 
 #: iteration counts scored when choosing how many Richardson-Lucy iterations to run
@@ -273,6 +273,8 @@ class KnownPSFRestoration(TileProcessor):
     def iter_process_source(self, plane: np.ndarray, out_shape: tuple[int, int]) -> Generator[str, None, np.ndarray]:
         """The three steps, yielding before each and every :data:`REPORT_EVERY` iterations (a 2048 x
         2048 plane takes seconds per step on two cores; closing the generator stops it there)."""
+        if plane.size and plane.min() == plane.max():  # a noise-free constant plane stays exactly itself
+            return constant_plane(plane, out_shape)
         if self.device is not None:
             return (yield from self._iter_in_torch(plane, out_shape, self.device))
         denoised = yield from iter_denoise_unit_noise(self.noise.stabilise(plane), self.strength)
