@@ -108,3 +108,81 @@ def test_fuzz_strategies_cover_the_hard_cases():
     # guard against a strategy that silently stops producing the cases above
     assert {np.dtype(d).kind for d in DTYPES} == {"u", "i", "f"}
     pytest.importorskip("hypothesis")
+
+
+BATCH = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                        HealthCheck.function_scoped_fixture])
+
+
+@st.composite
+def batches(draw):
+    """A folder's worth of inputs (good, damaged, missing, a folder, a link loop), outputs already there
+    (made by another method, truncated, a stranger's file) and the method this run uses."""
+    kinds = draw(st.lists(st.sampled_from(["good", "good", "truncated", "missing", "folder", "loop"]),
+                          min_size=1, max_size=5))
+    before = [draw(st.sampled_from(["none", "none", "same", "other method", "truncated", "stranger"]))
+              for _ in kinds]
+    method = draw(st.sampled_from(["bicubic", "wiener"]))
+    seed = draw(st.integers(0, 2**16))
+    return kinds, before, method, seed
+
+
+@BATCH
+@given(batches())
+def test_a_batch_leaves_only_whole_results_of_what_they_record_and_replaces_nothing(tmp_path_factory, capsys, case):
+    """Whatever mix a batch meets, at the end every output present is whole and the result of the settings
+    it records, no file the run did not write was replaced, and every good input was processed."""
+    import json
+    import os
+
+    import tifffile
+
+    from napari_nssr.io.images import holds_result, read_header
+
+    kinds, before, method, seed = case
+    folder = tmp_path_factory.mktemp("batch")
+    out = folder / "out"
+    out.mkdir()
+    rng = np.random.default_rng(seed)
+    inputs, foreign = [], {}
+    other = "wiener" if method == "bicubic" else "bicubic"
+    for k, (kind, there) in enumerate(zip(kinds, before)):
+        path = folder / f"in{k}.tif"
+        inputs.append(str(path))
+        if kind == "missing":
+            continue
+        if kind == "folder":
+            path.mkdir()
+            continue
+        if kind == "loop":
+            os.symlink(path, path)
+            continue
+        image = (rng.random((24, 20)) * 1000).astype(np.uint16)
+        tifffile.imwrite(path, image, rowsperstrip=4)
+        if kind == "truncated":
+            data = path.read_bytes()
+            path.write_bytes(data[: len(data) // 2])
+        result = out / f"in{k}_x2_nssr.tif"
+        if there in ("same", "other method", "truncated"):
+            assert main(["apply", str(path), "-s", "2", "-o", str(out), "--method",
+                         method if there == "same" else other]) in (0, 1)
+            if there == "truncated" and result.exists():
+                data = result.read_bytes()
+                result.write_bytes(data[: len(data) // 3])
+        elif there == "stranger":
+            result.write_bytes(b"not an image of ours")
+        if result.exists() and there != "same":
+            foreign[result] = result.read_bytes()
+    capsys.readouterr()
+    code = main(["apply", *inputs, "-s", "2", "-o", str(out), "--method", method])
+    said = capsys.readouterr()
+    assert code in (0, 1, 2) and "Traceback" not in said.out + said.err
+    for path, data in foreign.items():  # nothing this run did not write was replaced, or called its own
+        assert path.read_bytes() == data and f"{path} is complete: skipped" not in said.out
+    for k, (kind, there) in enumerate(zip(kinds, before)):
+        result = out / f"in{k}_x2_nssr.tif"
+        if result.exists() and result not in foreign:
+            made_by = json.loads(read_header(result).meta.provenance)
+            assert made_by["method"] == method and holds_result(result, (48, 40), np.uint16)
+        if kind == "good" and there == "none" and code != 2:
+            assert result.exists()  # every good input with nothing in its way was processed
