@@ -23,7 +23,8 @@ from .errors import SettingsError
 #: a kernel whose second singular value is below this fraction of its first is applied as one row
 #: and one column filter (a round or axis-aligned Gaussian: exact to float32)
 SEPARABLE_TOLERANCE = 1e-7
-#: no value Richardson-Lucy divides by or multiplies is smaller (zero signal is held just above zero)
+#: no value Richardson-Lucy divides by or multiplies is smaller than this fraction of the data's
+#: largest (zero signal is held just above zero); also the normaliser's floor
 TINY = 1e-12
 
 
@@ -150,14 +151,18 @@ class RichardsonLucy:
 
     def __init__(self, observed: np.ndarray, start: np.ndarray, operator: SamplingOperator, floor: float = 0.0) -> None:
         self.operator, self.floor, self.done = operator, float(floor), 0
-        self._data = np.maximum(np.asarray(observed, dtype=np.float32) - np.float32(floor), np.float32(TINY))
-        self._estimate = np.maximum(np.asarray(start, dtype=np.float32) - np.float32(floor), np.float32(TINY))
+        data = np.asarray(observed, dtype=np.float32) - np.float32(floor)
+        # zero signal is held this far above zero: relative to the data, so that an image in units of
+        # 1e-20 is restored as the same image in units of 1
+        self.tiny = np.float32(max(float(np.abs(data).max()) * TINY if data.size else 0.0, 1e-37))
+        self._data = np.maximum(data, self.tiny)
+        self._estimate = np.maximum(np.asarray(start, dtype=np.float32) - np.float32(floor), self.tiny)
         self._inverse_norm = np.reciprocal(operator.norm)
 
     def step(self) -> None:
         """One iteration."""
         predicted = self.operator.forward(self._estimate)
-        np.maximum(predicted, TINY, out=predicted)
+        np.maximum(predicted, self.tiny, out=predicted)
         np.divide(self._data, predicted, out=predicted)
         correction = self.operator.adjoint(predicted)
         correction *= self._inverse_norm
@@ -263,13 +268,15 @@ class TensorRichardsonLucy:
         self, observed: torch.Tensor, start: torch.Tensor, operator: TensorSamplingOperator, floor: float = 0.0
     ) -> None:
         self.operator, self.floor, self.done = operator, float(floor), 0
-        self._data = torch.clamp(observed.to(torch.float32) - floor, min=TINY)
-        self._estimate = torch.clamp(start.to(torch.float32) - floor, min=TINY)
+        data = observed.to(torch.float32) - floor
+        self.tiny = max(float(data.abs().max()) * TINY if data.numel() else 0.0, 1e-37)  # as RichardsonLucy
+        self._data = torch.clamp(data, min=self.tiny)
+        self._estimate = torch.clamp(start.to(torch.float32) - floor, min=self.tiny)
         self._inverse_norm = torch.reciprocal(operator.norm)
 
     def step(self) -> None:
         """One iteration."""
-        ratio = self._data / torch.clamp(self.operator.forward(self._estimate), min=TINY)
+        ratio = self._data / torch.clamp(self.operator.forward(self._estimate), min=self.tiny)
         correction = self.operator.adjoint(ratio)
         correction.mul_(self._inverse_norm).mul_(self._estimate).clamp_(min=0.0)
         self._estimate = correction

@@ -250,14 +250,14 @@ class Lens:
             return apply_window(self.image, plan, prepared, window, index)
         if self.strength != 1.0:
             raise SettingsError(f"the lens blends filters only; {prepared.method} works on whole planes: strength 1")
-        if prepared.value_scale != 1.0:
+        if prepared.value_exponent:
             raise ImageError(f"the lens cannot show {prepared.method} on values this far from 1; scale the image first")
         channels: list[int | None] = list(range(self.image.shape[-1])) if self.rgb else [None]
         parts = []
         for c in channels:
             here = channel_processor(plan, processor, c)
             if here.halo is not None:  # an RGBA image's alpha: bicubic, from its window's span
-                plane = ScaledValues(self.image, 1.0)[index + (slice(None), slice(None), c)]
+                plane = ScaledValues(self.image, 0)[index + (slice(None), slice(None), c)]
                 one = Request((factor, factor), self.settings, 1.0, False, self.device, self.nodata).plan(plane)
                 parts.append(apply_window(plane, one, Prepared("bicubic", self.settings, here), window))
             else:

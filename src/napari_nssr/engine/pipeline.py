@@ -33,6 +33,7 @@ from ..methods.base import Identity, Prepared, method_for_settings
 from ..methods.bicubic import BicubicSettings
 from . import nodata as nodata_fill
 from .lazy import lazy_result, read_span, window_region
+from .precision import HEADROOM, working_dtype
 from .tiles import channel_processor, run_tiles
 
 
@@ -73,22 +74,23 @@ def iter_prepare(image: Any, plan: Plan) -> Generator[PrepareProgress, None, Pre
     if plan.strength == 0:
         return Prepared("bicubic", BicubicSettings(), Identity())
     method = method_for_settings(plan.settings)
-    factor = value_scale(image, plan)
-    if factor != 1.0:  # values of extreme magnitude: the method sees them near 1, exactly scaled
-        image, plan = ScaledValues(image, factor), _scaled_plan(plan, factor)
+    exponent = value_exponent(image, plan)
+    if exponent:  # values of extreme magnitude: the method sees them scaled by a power of two
+        image, plan = ScaledValues(image, exponent), _scaled_plan(plan, exponent)
     prepared = yield from method.iter_prepare(method_view(image, plan), plan)
-    return replace(prepared, value_scale=factor) if factor != 1.0 else prepared
+    return replace(prepared, value_exponent=exponent) if exponent else prepared
 
 
 #: float images whose largest magnitude lies outside this range are computed with their values
-#: multiplied by a power of two (exact) that brings it near 1: the methods' estimates square and
+#: multiplied by a power of two (exact) that brings it near 1e-33 (float64) or 1 (float32): the
+#: methods' estimates square and
 #: sum values, which over- or underflows float64 near 1e+-154 (found by the second hostile round:
 #: a relative error of 1.0 at 1e-200, 0.26 at 1e200)
 SAFE_MAGNITUDE = (1e-30, 1e30)
 
 
-def value_scale(image: Any, plan: Plan) -> float:
-    """The power of two a float image's values are multiplied by for computing: 1 unless the largest
+def value_exponent(image: Any, plan: Plan) -> int:
+    """The power of two a float image's values are multiplied by for computing: 0 unless the largest
     finite magnitude of its representative planes lies outside :data:`SAFE_MAGNITUDE`.
 
     Examples
@@ -96,39 +98,45 @@ def value_scale(image: Any, plan: Plan) -> float:
     >>> import numpy as np
     >>> from napari_nssr import make_request
     >>> image = np.full((8, 8), 3e200)
-    >>> value_scale(image, make_request(2).plan(image)) == 2.0 ** -666
-    True
+    >>> value_exponent(image, make_request(2).plan(image))
+    -776
     """
-    if np.dtype(image.dtype).kind != "f" or 0 in tuple(image.shape):
-        return 1.0
+    dtype = np.dtype(image.dtype)
+    if dtype.kind != "f" or 0 in tuple(image.shape):
+        return 0
     sample = np.abs(np.concatenate([p.ravel() for p in plan.layout.sample_planes(image, 3, 512)]))
     finite = sample[np.isfinite(sample)]
     top = float(finite.max()) if finite.size else 0.0
     if top == 0.0 or SAFE_MAGNITUDE[0] <= top <= SAFE_MAGNITUDE[1]:
-        return 1.0
-    return math.ldexp(1.0, -math.frexp(top)[1])
+        return 0
+    if top > float(np.finfo(dtype).max) / HEADROOM:  # no scaling makes the overshoot fit the type
+        working_dtype(dtype, np.array([top]))  # raises its one-line refusal
+    # float64 is brought near 1e-33: still computed in float64 (beyond float32's range, exact to 1e-9),
+    # its squares far from float64's limits; float32 near 1
+    target = -110 if dtype.itemsize == 8 else 0
+    return target - math.frexp(top)[1]
 
 
 class ScaledValues:
-    """``image`` with its values multiplied by ``factor`` when read (a view: nothing is copied)."""
+    """``image`` with its values multiplied by ``2**exponent`` when read (a view: nothing is copied)."""
 
-    def __init__(self, image: Any, factor: float) -> None:
-        self.image, self.factor = image, factor
+    def __init__(self, image: Any, exponent: int) -> None:
+        self.image, self.exponent = image, int(exponent)
         self.shape, self.dtype, self.ndim = tuple(image.shape), np.dtype(image.dtype), len(image.shape)
 
     def __getitem__(self, key: Any) -> np.ndarray:
-        return np.asarray(self.image[key]) * self.dtype.type(self.factor)
+        return np.ldexp(np.asarray(self.image[key]), self.exponent).astype(self.dtype, copy=False)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        values = np.asarray(self.image) * self.dtype.type(self.factor)
+        values = np.ldexp(np.asarray(self.image), self.exponent).astype(self.dtype, copy=False)
         return values if dtype is None else values.astype(dtype)
 
 
-def _scaled_plan(plan: Plan, factor: float) -> Plan:
+def _scaled_plan(plan: Plan, exponent: int) -> Plan:
     nodata = plan.request.nodata
     if nodata is None or not math.isfinite(nodata):
         return plan
-    return replace(plan, request=replace(plan.request, nodata=nodata * factor))
+    return replace(plan, request=replace(plan.request, nodata=math.ldexp(nodata, exponent)))
 
 
 def prepare(image: Any, request: Request | Plan) -> Prepared:
@@ -180,13 +188,13 @@ def iter_apply(image: Any, plan: Plan, prepared: Prepared) -> Generator[Inferenc
     """
     plan.check_memory()
     processor = prepared.processor.blended(plan.strength)
-    factor = prepared.value_scale
-    if factor == 1.0:
+    exponent = prepared.value_exponent
+    if not exponent:
         return (yield from run_tiles(image, plan, processor, resolve_device(plan.request.device)))
-    scaled = ScaledValues(image, factor)
-    result = yield from run_tiles(scaled, _scaled_plan(plan, factor), processor, resolve_device(plan.request.device))
-    result *= result.dtype.type(1.0 / factor)  # a power of two: exact, nodata included
-    return result
+    scaled = ScaledValues(image, exponent)
+    device = resolve_device(plan.request.device)
+    result = yield from run_tiles(scaled, _scaled_plan(plan, exponent), processor, device)
+    return np.ldexp(result, -exponent).astype(result.dtype, copy=False)  # exact, nodata included
 
 
 def _on_device(plan: Plan) -> Plan:
@@ -213,13 +221,14 @@ def apply_lazy(image: Any, plan: Plan, prepared: Prepared) -> Any:
     dask.array.Array
         Same dtype as the input, chunked ``(1, ..., tile_size, tile_size[, channels])``.
     """
-    factor = prepared.value_scale
-    if factor == 1.0:
-        return lazy_result(image, _on_device(plan), prepared.processor.blended(plan.strength))
-    kind = np.dtype(image.dtype).type
-    scaled = lazy_result(image * kind(factor), _on_device(_scaled_plan(plan, factor)), prepared.processor.blended(
-        plan.strength))
-    return scaled * kind(1.0 / factor)
+    exponent = prepared.value_exponent
+    processor = prepared.processor.blended(plan.strength)
+    if not exponent:
+        return lazy_result(image, _on_device(plan), processor)
+    dtype = np.dtype(image.dtype)
+    scaled = np.ldexp(image, exponent).astype(dtype)
+    result = lazy_result(scaled, _on_device(_scaled_plan(plan, exponent)), processor)
+    return np.ldexp(result, -exponent).astype(result.dtype)
 
 
 def apply_window(
@@ -265,11 +274,11 @@ def apply_window(
     if bad:
         raise ImageError(f"the window {window} is not within the output plane of {rows} x {cols} pixels")
     window = (slice(window[0].start, window[0].stop), slice(window[1].start, window[1].stop))
-    if prepared.value_scale != 1.0:
-        factor = prepared.value_scale
-        unit = replace(prepared, value_scale=1.0)
-        values = apply_window(ScaledValues(image, factor), _scaled_plan(plan, factor), unit, window, index)
-        return values * values.dtype.type(1.0 / factor)
+    if prepared.value_exponent:
+        exponent = prepared.value_exponent
+        unit = replace(prepared, value_exponent=0)
+        values = apply_window(ScaledValues(image, exponent), _scaled_plan(plan, exponent), unit, window, index)
+        return np.ldexp(values, -exponent).astype(values.dtype, copy=False)
     on_device = _on_device(plan)
     processor = prepared.processor.blended(plan.strength)
     span_rows, span_cols = read_span(on_device, processor, window)

@@ -323,9 +323,9 @@ class Prepared:
     processor: TileProcessor
     model: NSSRModel | None = None
     info: Mapping[str, Any] = field(default_factory=dict)
-    #: the power of two the image's values were multiplied by for the method (1: none; see
-    #: :func:`~napari_nssr.engine.pipeline.value_scale`); applying multiplies and divides by it again
-    value_scale: float = 1.0
+    #: the image's values were multiplied by 2 to this power for the method (0: not; see
+    #: :func:`~napari_nssr.engine.pipeline.value_exponent`); applying does so again and undoes it
+    value_exponent: int = 0
 
     def found(self) -> str:
         """One line on what the method measured on the image (``""`` when it says nothing)."""
