@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -238,3 +240,21 @@ def test_a_usage_error_is_one_line(capsys):
     assert stop.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "invalid float value: 'abc'" in err[0] and "--help" in err[0]
+
+
+def test_train_into_a_folder_is_refused_before_training(tmp_path, capsys, monkeypatch):
+    import napari_nssr.apps.cli as cli
+
+    monkeypatch.setattr(cli, "train_model", lambda *a, **k: pytest.fail("trained before refusing"))
+    (tmp_path / "models").mkdir()
+    assert main(["train", "-o", str(tmp_path / "models"), "--overwrite", *TINY_TRAIN]) == 2
+    assert "is a folder" in capsys.readouterr().err
+
+
+def test_a_result_is_never_written_over_a_folder(tmp_path):
+    from napari_nssr.core.errors import OutputExistsError
+    from napari_nssr.io.files import write_atomically
+
+    (tmp_path / "x.tif").mkdir()
+    with pytest.raises(OutputExistsError, match="it is a folder"):
+        write_atomically(tmp_path / "x.tif", lambda tmp: Path(tmp).write_bytes(b"x"), overwrite=True)

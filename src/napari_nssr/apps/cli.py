@@ -284,6 +284,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 def _cmd_train(args: argparse.Namespace) -> int:
     preset = PRESETS[args.preset]
     out = Path(args.output)
+    if out.is_dir():  # found before training, not after it (the model is one file)
+        raise OutputExistsError(f"{out} is a folder; give the model a file name (such as {out / 'model.pt'})")
     if out.exists() and not args.overwrite:
         raise OutputExistsError(f"{out} exists; pass --overwrite to replace it")
     gallery = settings_from_args(preset.gallery, args)

@@ -121,6 +121,8 @@ def write_atomically(
     path = Path(path)
     if path.exists() and not overwrite:
         raise OutputExistsError(f"{path} exists")
+    if path.is_dir() and not directory:
+        raise OutputExistsError(f"cannot write {path}: it is a folder")
     path.parent.mkdir(parents=True, exist_ok=True)
     prefix = f"{PART_PREFIX}{os.getpid()}-"
     if directory:
