@@ -360,3 +360,27 @@ def test_a_file_that_appears_while_a_result_is_computed_is_not_replaced(tmp_path
     with pytest.raises(OutputExistsError):
         write_atomically(folder, slow_folder, directory=True)
     assert [p.name for p in folder.iterdir()] == ["theirs"]
+
+
+def test_an_unwritable_output_folder_is_found_before_any_work_and_named(tmp_path, capsys, monkeypatch):
+    # found by the second hostile round: found only after the method's preparation, naming a temporary file
+    import tempfile
+
+    import napari_nssr.apps.batch as batch_module
+    from napari_nssr.io import files
+
+    src = write_image(tmp_path / "s.tif", np.zeros((16, 16), np.uint16))
+    real = tempfile.mkstemp
+
+    def refusing(*args, **kwargs):
+        if str(kwargs.get("dir", "")).endswith("locked"):
+            raise PermissionError(13, "Permission denied")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(files.tempfile, "mkstemp", refusing)
+    prepared = []
+    monkeypatch.setattr(batch_module, "iter_prepare", lambda *a: prepared.append(1) or iter(()))
+    assert main(["apply", str(src), "-s", "2", "-o", str(tmp_path / "locked")]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot write into {tmp_path / 'locked'}: Permission denied" in err and not prepared
+    assert PART_PREFIX not in err

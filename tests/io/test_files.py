@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 
 import pytest
 
@@ -27,3 +28,16 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path):
     with pytest.raises(RuntimeError):
         write_atomically(target, fail, overwrite=True)
     assert target.read_text() == "precious" and os.listdir(tmp_path) == ["out.txt"]
+
+
+def test_a_failing_write_is_named_by_its_output_and_leaves_nothing(tmp_path):
+    from napari_nssr.core.errors import ImageError
+    from napari_nssr.io.files import write_atomically
+
+    def full_disk(tmp):
+        Path(tmp).write_bytes(b"partial")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(ImageError, match=r"cannot write .*r\.tif: No space left on device"):
+        write_atomically(tmp_path / "r.tif", full_disk)
+    assert list(tmp_path.iterdir()) == []

@@ -32,7 +32,7 @@ from ..core.progress import PrepareProgress, drain
 from ..core.request import Plan, Request
 from ..core.settings import Settings, settings_to_dict
 from ..engine.pipeline import apply_lazy, iter_prepare
-from ..io.files import remove_stale_parts
+from ..io.files import check_can_write_into, remove_stale_parts
 from ..io.formats import ImageHeader, format_for, format_named, image_formats
 from ..io.images import check_writable, holds_result, read_header, read_image_file, write_image, writer_for
 from ..io.nodata import choose_nodata
@@ -311,6 +311,7 @@ def _plan_job(
         plan = request.at(scale).plan(shaped)
         dst = output_path(src, scale, folder, fmt)
         check_writable(dst, header.dtype, plan.shape, header.meta)
+        check_can_write_into(dst.parent)  # a read-only folder found now, not after the method's work
         if dst.is_dir() and not writer_for(dst).folder:
             raise ImageError(f"cannot write {dst}: it is a folder")
         done = False

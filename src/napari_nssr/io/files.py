@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from ..core.errors import OutputExistsError
+from ..core.errors import ImageError, OutputExistsError
 
 PART_PREFIX = ".nssr-part-"
 _PART_NAME = re.compile(re.escape(PART_PREFIX) + r"(\d+)-")
@@ -56,6 +56,25 @@ def remove_stale_parts(folder: str | os.PathLike[str]) -> list[Path]:
                 entry.unlink()
             removed.append(entry)
     return removed
+
+
+def check_can_write_into(folder: str | os.PathLike[str]) -> None:
+    """Raise :class:`ImageError` naming ``folder`` if no file can be created in it (checked before any
+    work: a read-only folder was found only after the method's preparation).
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        Where results go (created if missing).
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=f"{PART_PREFIX}{os.getpid()}-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ImageError(f"cannot write into {folder}: {exc.strerror or exc}") from exc
 
 
 def _appeared(path: Path) -> OutputExistsError:
@@ -123,16 +142,22 @@ def write_atomically(
         raise OutputExistsError(f"{path} exists")
     if path.is_dir() and not directory:
         raise OutputExistsError(f"cannot write {path}: it is a folder")
-    path.parent.mkdir(parents=True, exist_ok=True)
     prefix = f"{PART_PREFIX}{os.getpid()}-"
-    if directory:
-        tmp = tempfile.mkdtemp(dir=path.parent, prefix=prefix, suffix=path.suffix)
-        os.rmdir(tmp)  # the writer creates it
-    else:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=path.suffix)
-        os.close(fd)
     try:
-        write(tmp)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if directory:
+            tmp = tempfile.mkdtemp(dir=path.parent, prefix=prefix, suffix=path.suffix)
+            os.rmdir(tmp)  # the writer creates it
+        else:
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=path.suffix)
+            os.close(fd)
+    except OSError as exc:  # named by the output, not by a temporary file
+        raise ImageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    try:
+        try:
+            write(tmp)
+        except OSError as exc:  # a full disk, a folder made read-only meanwhile
+            raise ImageError(f"cannot write {path}: {exc.strerror or exc}") from exc
         if directory and not overwrite:
             _place_new_folder(tmp, path)
         elif directory:
