@@ -227,3 +227,19 @@ def test_an_rgba_images_alpha_is_upsampled_as_opacity_not_signal(rng, method):
     r, c = shown.origin
     window = expected[r : r + shown.data.shape[0], c : c + shown.data.shape[1]]
     assert np.abs(shown.data[..., 3].astype(int) - window).max() <= 1
+
+
+def test_a_large_in_memory_result_is_announced_before_the_work(monkeypatch):
+    # found by the second hostile round: x16 on a 4096^2 uint16 image built 8 GiB without a word
+    import warnings
+
+    import napari_nssr.core.request as request_module
+    from napari_nssr.core.errors import LargeResultWarning
+
+    monkeypatch.setattr(request_module, "WARN_OUTPUT_BYTES", 100_000)  # a small image stands for a large one
+    image = np.zeros((64, 64), np.uint16)
+    with pytest.warns(LargeResultWarning, match=r"256 x 256 result in memory .*dask array"):
+        super_resolve(image, 4, "bicubic")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LargeResultWarning)
+        super_resolve(image, 2, "bicubic")  # 32 KiB: nothing said

@@ -84,3 +84,8 @@ class Cancelled(NSSRError):
 
 class TrainingError(NSSRError, RuntimeError):
     """Training failed (for example the loss became NaN)."""
+
+
+class LargeResultWarning(UserWarning):
+    """A result about to be built in memory is large (above :data:`~napari_nssr.core.request.WARN_OUTPUT_BYTES`):
+    said before the work starts, with the lazy way to compute it instead."""

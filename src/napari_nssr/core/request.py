@@ -28,6 +28,8 @@ from .settings import Settings
 
 #: in-memory results larger than this are refused (a dask input stays lazy and is not limited)
 MAX_OUTPUT_BYTES = 8 * 2**30
+#: in-memory results larger than this are announced (:class:`~.errors.LargeResultWarning`) before the work
+WARN_OUTPUT_BYTES = 2**30
 MIN_TILE_SIZE = 16
 
 
@@ -199,6 +201,23 @@ class Plan:
     def output_bytes(self) -> int:
         """The size of the whole result in memory."""
         return math.prod(self.shape) * self.dtype.itemsize
+
+    def announce_size(self) -> None:
+        """Warn (:class:`~.errors.LargeResultWarning`), before any work, of an in-memory result larger
+        than :data:`WARN_OUTPUT_BYTES` (the second hostile round: 8 GiB were built without a word)."""
+        if WARN_OUTPUT_BYTES < self.output_bytes <= MAX_OUTPUT_BYTES:
+            import warnings
+
+            from .errors import LargeResultWarning
+
+            shape = " x ".join(str(n) for n in self.shape)
+            warnings.warn(
+                LargeResultWarning(
+                    f"building a {shape} result in memory ({self.output_bytes / 2**30:.1f} GiB); a dask array "
+                    "input gives a lazy result, computed and written a chunk at a time"
+                ),
+                stacklevel=4,
+            )
 
     def check_memory(self) -> None:
         """Refuse, before any work, an in-memory result larger than :data:`MAX_OUTPUT_BYTES`."""

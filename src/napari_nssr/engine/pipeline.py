@@ -316,6 +316,7 @@ def iter_run(image: Any, request: Request, prepared: Prepared | None = None) -> 
     lazy = is_lazy(image)
     if not lazy:
         plan.check_memory()
+        plan.announce_size()
     if prepared is None:
         if plan.strength > 0:
             yield InferenceProgress(0, 1, "preparing the method")
