@@ -384,3 +384,48 @@ def test_an_unwritable_output_folder_is_found_before_any_work_and_named(tmp_path
     err = capsys.readouterr().err
     assert f"cannot write into {tmp_path / 'locked'}: Permission denied" in err and not prepared
     assert PART_PREFIX not in err
+
+
+def test_a_worker_death_fails_its_input_and_the_batch_goes_on(tmp_path, capsys, monkeypatch):
+    # found by the second hostile round: workers killed again and again stopped the batch with a traceback
+    import napari_nssr.apps.batch as batch_module
+
+    class KilledWorker(Exception):  # what dask.distributed raises, by its name
+        pass
+
+    run = batch_module._run_job
+    calls = []
+
+    def dying_first(job, *args):
+        calls.append(job.source.name)
+        if len(calls) == 1:
+            raise KilledWorker("Attempted to run task on 4 different workers, but all those workers died")
+        return run(job, *args)
+
+    monkeypatch.setattr(batch_module, "_run_job", dying_first)
+    sources = [write_image(tmp_path / f"{n}.tif", np.zeros((16, 16), np.uint16) + k) for k, n in enumerate("ab")]
+    assert main(["apply", *map(str, sources), "-s", "2", "-o", str(tmp_path / "o")]) == 1
+    out = capsys.readouterr().out
+    assert "workers died computing it" in out and (tmp_path / "o" / "b_x2_nssr.tif").exists()
+
+
+def test_a_cluster_without_workers_stops_the_batch_in_bounded_time():
+    import time
+
+    from napari_nssr.apps.cli import WorkerWatch
+
+    class Cluster:
+        def __init__(self, workers):
+            self.workers = workers
+
+        def scheduler_info(self):
+            return {"workers": {f"w{k}": {} for k in range(self.workers)}}
+
+    fired = []
+    empty = WorkerWatch(Cluster(0), patience=0.2, on_timeout=fired.append, poll=0.02)
+    busy = WorkerWatch(Cluster(2), patience=0.2, on_timeout=fired.append, poll=0.02)
+    empty.start(), busy.start()
+    time.sleep(0.6)
+    busy.stop()
+    empty.join(timeout=2)
+    assert fired == [0.2] and empty.fired and not busy.fired

@@ -165,6 +165,12 @@ def expand_inputs(inputs: Sequence[str | Path]) -> list[Path]:
     return paths
 
 
+def _workers_died(exc: BaseException) -> bool:
+    """Whether ``exc`` is dask.distributed saying the workers computing a task died (killed by an
+    out-of-memory killer, say): that input fails, the cluster restarts its workers, the batch goes on."""
+    return type(exc).__name__ in ("KilledWorker", "CommClosedError", "FutureCancelledError")
+
+
 def provenance(source: Path, plan: Plan) -> str:
     """What makes the result of ``plan`` on ``source``, as the JSON written into it: the method and all
     its settings, the scale, strength and colour choice, and the source's name, size and time of
@@ -382,8 +388,12 @@ def run_batch(
             continue
         try:
             _run_job(job, result, overwrite, nodata, say, progress)
-        except (NSSRError, OSError) as exc:
+        except Exception as exc:
+            if not isinstance(exc, (NSSRError, OSError)) and not _workers_died(exc):
+                raise
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if _workers_died(exc):
+                message = "the cluster's workers died computing it (out of memory?); run again to resume"
             result.failed.append(Failure(job.source, message))
             (warn or say)(f"{job.source}: failed: {message}")
     return result

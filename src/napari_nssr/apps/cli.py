@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import partial
@@ -176,10 +180,68 @@ def _cluster(args: argparse.Namespace) -> Any:
                 raise SettingsError(f"cannot reach the dask scheduler at {args.scheduler}: {exc}") from None
         else:
             cluster = stack.enter_context(
-                LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None)
+                # the nannies' tracebacks when a worker dies are not the user's to read: the batch says it
+                LocalCluster(
+                    n_workers=args.workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.CRITICAL,
+                )
             )
             stack.enter_context(Client(cluster))
+        from distributed import get_client
+
+        watch = WorkerWatch(get_client(), WORKERLESS_SECONDS, _stop_without_workers)
+        watch.start()
+        stack.callback(watch.stop)
     return stack
+
+
+#: a batch on a cluster that has had no workers this long stops (its workers killed again and again,
+#: by an out-of-memory killer say: the nannies gave up restarting them and the run waited for ever)
+WORKERLESS_SECONDS = 60.0
+
+
+class WorkerWatch(threading.Thread):
+    """Calls ``on_timeout(seconds)`` once if ``client``'s cluster has had no workers for ``patience``
+    seconds (polled every ``poll`` seconds, on its own thread)."""
+
+    def __init__(self, client: Any, patience: float, on_timeout: Any, poll: float = 2.0) -> None:
+        super().__init__(name="nssr-worker-watch", daemon=True)
+        self.client, self.patience, self.on_timeout, self.poll = client, patience, on_timeout, poll
+        self._stopped = threading.Event()
+        self.fired = False
+
+    def stop(self) -> None:
+        """End the watch."""
+        self._stopped.set()
+
+    def run(self) -> None:
+        since: float | None = None
+        while not self._stopped.wait(self.poll):
+            try:
+                workers = len(self.client.scheduler_info().get("workers", {}))
+            except Exception:  # a scheduler that does not answer has no workers to offer either
+                workers = 0
+            if workers:
+                since = None
+                continue
+            since = time.monotonic() if since is None else since
+            if time.monotonic() - since >= self.patience:
+                self.fired = True
+                self.on_timeout(self.patience)
+                return
+
+
+def _stop_without_workers(seconds: float) -> None:
+    print(
+        f"napari-nssr apply: the cluster has had no workers for {seconds:.0f} s (killed, out of memory?): stopping; "
+        "run again to resume",
+        file=sys.stderr,
+        flush=True,
+    )
+    os.kill(os.getpid(), signal.SIGTERM)  # handled as Ctrl-C: finished files stay, partial ones go
 
 
 def _cmd_apply(args: argparse.Namespace) -> int:
