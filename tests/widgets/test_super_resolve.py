@@ -439,3 +439,21 @@ def test_ike_trains_in_the_worker_with_progress(viewer, sr_widget, finish, rng):
 
     steps = [item for item in run_jobs(sr_widget.plan()) if isinstance(item, Step)]
     assert any("IKE x2: iteration 20" in step.text for step in steps)
+
+
+def test_the_run_button_and_its_progress_are_in_view_at_1280_by_800_with_any_form(viewer, sr_widget, qtbot):
+    # issue #28, item 1: the bar was below the fold (the dock's content 860 px tall in 729 px)
+    from qtpy.QtCore import QPoint
+
+    viewer.window._qt_window.resize(1280, 800)
+    viewer.window._qt_window.show()
+    area = sr_widget.native
+    for name in sr_widget.method.choices:
+        sr_widget.method.value = name
+        qtbot.wait(50)
+        area.verticalScrollBar().setValue(0)  # as the dock opens
+        visible = area.viewport().height()
+        assert visible > 300  # the dock has a usable height at this size
+        for widget in (sr_widget.task.run_button, sr_widget.task.progress, sr_widget.task.status, sr_widget.scores):
+            top = widget.native.mapTo(area.viewport(), QPoint(0, 0)).y()
+            assert 0 <= top and top + widget.native.height() <= visible, (name, widget, top, visible)

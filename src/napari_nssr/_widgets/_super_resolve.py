@@ -302,8 +302,12 @@ class SuperResolveWidget(ScrollingDock):
         self.scores = wrapped(Label(value=""))
         self.results: list[JobDone] = []
         lens = self._lens_widgets(viewer)
+        # the run button, its progress and the run's scores come right after what to run (layers, scales,
+        # method), above the method's settings: at 1280 x 800 they stay in view with any form (they were
+        # below the fold)
+        choice, forms = method[:2], method[2:]
         super().__init__(
-            widgets=[*inputs, lens, *method, self.device, self.reference, self.task, self.in_use, self.scores]
+            widgets=[*inputs, *choice, self.task, self.in_use, self.scores, lens, *forms, self.device, self.reference]
         )
         self.optics_note = wrapped(Label(value=""))
         self.forms["psf"].append(self.optics_note)
