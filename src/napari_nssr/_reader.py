@@ -77,6 +77,14 @@ def geometry(meta: ImageMeta) -> tuple[tuple[float, float], tuple[float, float],
     return meta.pixel_size, origin, meta.unit
 
 
+def _z_axis(axes: str | None, ndim: int, bands: bool) -> int | None:
+    """Which of the layer's ``ndim`` axes is z (the file's axes less colour samples and split bands)."""
+    if not axes:
+        return None
+    kept = axes.replace("S", "")[1:] if bands else axes.replace("S", "")
+    return kept.index("Z") if "Z" in kept and len(kept) == ndim else None
+
+
 def read_file(path: str | list[str]) -> list[LayerData]:
     """Read one TIFF or OME-Zarr image as napari layer data (see the module docstring).
 
@@ -107,6 +115,11 @@ def read_file(path: str | list[str]) -> list[LayerData]:
         kwargs["translate"] = (0.0,) * (ndim - 2) + tuple(translate)
         if unit in UNIT_NAMES:
             kwargs["units"] = (UNIT_NAMES[unit],) * ndim
+    z = _z_axis(meta.axes, ndim, bands)
+    if z is not None and meta.spacing:  # the z step (ImageJ spacing, OME PhysicalSizeZ, OME-Zarr scale)
+        scale_all = list(kwargs.get("scale", (1.0,) * ndim))
+        scale_all[z] = float(meta.spacing)
+        kwargs["scale"] = tuple(scale_all)
     if meta.nodata is not None and not np.isnan(meta.nodata):
         kwargs["metadata"][METADATA_KEY]["nodata"] = float(meta.nodata)
     if bands:

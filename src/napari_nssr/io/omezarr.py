@@ -101,8 +101,12 @@ def read_ome_zarr(path: str | Path) -> tuple[Any, ImageMeta]:
         geo = GeoInfo(crs=str(stored["crs"]), transform=tuple(float(v) for v in stored["transform"]))  # type: ignore[arg-type]
         nodata = stored.get("nodata")
     optics = read_ome_xml_optics(path)
+    spacing = None
+    if scale is not None and len(scale) == data.ndim and "Z" in axes:
+        spacing = float(scale[axes.index("Z")])  # z is never upsampled: its step as written
     return data, ImageMeta(
         axes=axes,
+        spacing=spacing,
         pixel_size=pixel_size,
         unit=unit,
         origin=origin,

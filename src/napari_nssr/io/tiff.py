@@ -77,6 +77,9 @@ def tiff_meta(tif: Any, axes: str) -> ImageMeta:
         meta = replace(meta, ome=True, optics=optics)
         if size is not None:
             meta = replace(meta, pixel_size=size, unit=size_unit)
+        spacing = ome_z_spacing(tif.ome_metadata, meta.unit)
+        if spacing is not None:
+            meta = replace(meta, spacing=spacing)
     return meta
 
 
@@ -117,6 +120,24 @@ def ome_physics(xml: str) -> tuple[tuple[float, float] | None, str | None, dict[
         size_unit = pixels.get("PhysicalSizeXUnit", "µm")
         size = (float(pixels.get("PhysicalSizeY")), float(pixels.get("PhysicalSizeX")))
     return size, size_unit, optics
+
+
+def ome_z_spacing(xml: str, unit: str | None) -> float | None:
+    """The OME-XML's ``PhysicalSizeZ`` (first image) in ``unit`` (the in-plane sizes' unit), if it has one."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError:
+        return None
+    pixels = next((el for el in root.iter() if el.tag.rsplit("}", 1)[-1] == "Pixels"), None)
+    if pixels is None or not pixels.get("PhysicalSizeZ"):
+        return None
+    z = float(pixels.get("PhysicalSizeZ", "1"))
+    z_unit = pixels.get("PhysicalSizeZUnit", "µm")
+    if unit and z_unit != unit and z_unit in LENGTH_IN_UM and unit in LENGTH_IN_UM:
+        z *= LENGTH_IN_UM[z_unit] / LENGTH_IN_UM[unit]
+    return z
 
 
 OME_NAMESPACE = "http://www.openmicroscopy.org/Schemas/OME/2016-06"
@@ -303,6 +324,8 @@ def _layout_options(shape: tuple[int, ...], meta: ImageMeta, ome: bool) -> dict[
                 PhysicalSizeX=meta.pixel_size[1],
                 PhysicalSizeXUnit=unit,
             )
+            if meta.spacing and "Z" in (meta.axes or ""):  # z is not upsampled: its size stays
+                ome_meta.update(PhysicalSizeZ=meta.spacing, PhysicalSizeZUnit=unit)
         options.update(ome=True, metadata={k: v for k, v in ome_meta.items() if v is not None})
         return options
     if meta.pixel_size is not None:
