@@ -369,9 +369,14 @@ def test_a_lazy_pyramid_layer_gives_a_lazy_pyramid_over_the_source_levels(viewer
     np.testing.assert_allclose(out.scale, (0.5, 0.5))
 
 
-def test_a_geotiff_layer_keeps_its_nodata_and_saves_on_the_map(viewer, sr_widget, finish, tmp_path):
+def test_a_geotiff_layer_keeps_its_nodata_and_saves_on_the_map(viewer, sr_widget, finish, tmp_path, monkeypatch):
     import rasterio
     from rasterio.transform import from_origin
+
+    import napari_nssr._widgets._super_resolve as widget_module
+
+    said = []
+    monkeypatch.setattr(widget_module, "show_info", said.append)
 
     image = np.full((40, 50), 800, np.uint16)
     image[:, :10] = 0  # zero fill declared as nodata
@@ -399,6 +404,17 @@ def test_a_geotiff_layer_keeps_its_nodata_and_saves_on_the_map(viewer, sr_widget
     written = viewer.layers.save(str(tmp_path / "g_x2.tif"), selected=True, plugin="napari-nssr")
     with rasterio.open(tmp_path / "g.tif") as a, rasterio.open(written[0]) as b:
         assert b.bounds == a.bounds and b.res == (15.0, 15.0) and b.nodata == 0
+    # issue #28, item 4: the widget saves it on the map itself, and said so when the layer was added
+    assert sr_widget.save_geotiff_button.enabled and any("napari's own TIFF writer drops" in line for line in said)
+    saved = sr_widget.save_geotiff(str(tmp_path / "from_widget.tif"))
+    with rasterio.open(tmp_path / "g.tif") as a, rasterio.open(saved[0]) as b:
+        assert b.bounds == a.bounds and b.crs == a.crs and b.res == (15.0, 15.0) and b.nodata == 0
+    assert "Saved 1 layer as GeoTIFF" in sr_widget.task.status.value
+    plain = viewer.add_image(np.zeros((8, 8), np.uint16), name="plain")
+    viewer.layers.selection.active = plain
+    assert sr_widget.save_geotiff(str(tmp_path / "plain.tif")) == [] and "select the georeferenced" in (
+        sr_widget.task.status.value
+    )
 
 
 def test_zssr_trains_in_the_worker_with_progress(viewer, sr_widget, finish, rng):

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 import dask.array as da
 import numpy as np
-from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, Label, Select
+from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, Label, PushButton, Select
 from napari.layers import Image
-from napari.utils.notifications import show_warning
+from napari.utils.notifications import show_info, show_warning
 from napari.utils.transforms import Affine
 
+from .._writer import write_geotiff_layers
 from ..core.devices import available_devices
 from ..core.errors import ImageError, NSSRError, ResourceError, SettingsError
 from ..core.layout import MAX_SCALE, MAX_STRENGTH
@@ -164,6 +165,12 @@ def _image_layers(viewer: napari.Viewer) -> list[tuple[str, Image]]:
     ]
 
 
+def georeferenced(metadata: dict[str, Any]) -> bool:
+    """Whether a layer's metadata carries a GeoTIFF's georeference (read by this plugin's reader)."""
+    record = metadata.get(FILE_METADATA_KEY)
+    return isinstance(record, dict) and bool(record.get("geo"))
+
+
 def output_name(source: str, scale: float, strength: float) -> str:
     """``"cells x2 (NSSR)"``; plain bicubic outputs (strength 0) say so."""
     return f"{source} x{scale:g} ({'bicubic' if strength == 0 else 'NSSR'})"
@@ -301,13 +308,31 @@ class SuperResolveWidget(ScrollingDock):
         self.in_use = wrapped(Label(value=""))
         self.scores = wrapped(Label(value=""))
         self.results: list[JobDone] = []
+        self.save_geotiff_button = PushButton(
+            text="Save GeoTIFF...",
+            enabled=False,
+            tooltip="save the selected georeferenced outputs as one GeoTIFF with their CRS, origin, pixel size and "
+            "nodata (napari's own TIFF writer drops them)",
+        )
+        self.save_geotiff_button.changed.connect(self._ask_and_save_geotiff)
         lens = self._lens_widgets(viewer)
         # the run button, its progress and the run's scores come right after what to run (layers, scales,
         # method), above the method's settings: at 1280 x 800 they stay in view with any form (they were
         # below the fold)
         choice, forms = method[:2], method[2:]
         super().__init__(
-            widgets=[*inputs, *choice, self.task, self.in_use, self.scores, lens, *forms, self.device, self.reference]
+            widgets=[
+                *inputs,
+                *choice,
+                self.task,
+                self.in_use,
+                self.scores,
+                self.save_geotiff_button,
+                lens,
+                *forms,
+                self.device,
+                self.reference,
+            ]
         )
         self.optics_note = wrapped(Label(value=""))
         self.forms["psf"].append(self.optics_note)
@@ -556,6 +581,13 @@ class SuperResolveWidget(ScrollingDock):
         else:
             shown = display_pyramid(item.data, item.job.rgb, source_levels(item.job.layer))
             self._viewer.add_layer(Image(shown, multiscale=shown is not item.data, **item.job.layer_kwargs))
+            if georeferenced(item.job.layer_kwargs["metadata"]):
+                self.save_geotiff_button.enabled = True
+                show_info(
+                    f"{item.job.layer_kwargs['name']} is georeferenced: save it with 'Save GeoTIFF...' in the "
+                    "Super-resolve widget (or File > Save Selected Layers, napari-nssr's GeoTIFF); napari's own "
+                    "TIFF writer drops the CRS, origin and nodata"
+                )
         self.results.append(item)
         self.scores.value = "\n".join(line for line in map(score_line, self.results) if line)
         below = item.scores is not None and item.bicubic_scores is not None and item.scores[0] < item.bicubic_scores[0]
@@ -564,6 +596,32 @@ class SuperResolveWidget(ScrollingDock):
         if item.model is not None:
             self.in_use.value = f"Model used for {item.job.layer_kwargs['name']}: {item.model.name}"
             SESSION_MODELS.report_in_use(self.in_use.value, item.model)
+
+    def georeferenced_selection(self) -> list[Image]:
+        """The selected layers that carry a GeoTIFF's georeference (in layer order)."""
+        return [layer for layer in self._viewer.layers.selection if georeferenced(layer.metadata)]
+
+    def save_geotiff(self, path: str) -> list[str]:
+        """Save the selected georeferenced layers as one GeoTIFF at ``path`` (the plugin's writer: CRS,
+        origin, pixel size divided by the scale, nodata); says what it did in the status line."""
+        layers = [layer for layer in self._viewer.layers if layer in self.georeferenced_selection()]
+        if not layers:
+            self.task.fail("select the georeferenced outputs to save (layers from a GeoTIFF read by napari-nssr)")
+            return []
+        try:
+            written = write_geotiff_layers(path, [layer.as_layer_data_tuple() for layer in layers])
+        except NSSRError as exc:
+            self.task.fail(str(exc))
+            return []
+        self.task.status.value = f"Saved {len(layers)} layer{'s' * (len(layers) != 1)} as GeoTIFF: {path}"
+        return written
+
+    def _ask_and_save_geotiff(self, *_: object) -> None:
+        from qtpy.QtWidgets import QFileDialog
+
+        chosen = QFileDialog.getSaveFileName(self.native, "Save GeoTIFF", "", "GeoTIFF (*.tif *.tiff)")[0]
+        if chosen:
+            self.save_geotiff(chosen)
 
     def _on_return(self, count: int) -> None:
         added = sum(1 for r in self.results if not r.note.startswith("not added"))
