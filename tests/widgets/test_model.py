@@ -128,7 +128,7 @@ def test_every_training_field_has_a_tooltip_with_its_unit(model_widget):
     for form in (model_widget.gallery_form, model_widget.train_form, model_widget.loss_form):
         for name, widget in form.fields.items():
             assert widget.tooltip, name
-    assert "(um)" in model_widget.gallery_form.fields["wavelength_um"].tooltip
+    assert "(µm)" in model_widget.gallery_form.fields["wavelength_um"].tooltip
 
 
 def test_a_second_model_reaches_super_resolve(viewer, model_widget, sr_widget, tiny_result, tmp_path):

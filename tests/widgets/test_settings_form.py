@@ -43,7 +43,7 @@ def test_optional_numbers_show_auto_and_nested_settings_a_sub_form(qtbot):
 def test_tooltips_give_the_help_unit_and_range(qtbot):
     form = SettingsForm(GallerySettings)
     assert (
-        "(um)" in form.fields["wavelength_um"].tooltip and "0.2 <= value <= 2" in form.fields["wavelength_um"].tooltip
+        "(µm)" in form.fields["wavelength_um"].tooltip and "0.2 <= value <= 2" in form.fields["wavelength_um"].tooltip
     )
 
 

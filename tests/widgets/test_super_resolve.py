@@ -473,3 +473,23 @@ def test_the_run_button_and_its_progress_are_in_view_at_1280_by_800_with_any_for
         for widget in (sr_widget.task.run_button, sr_widget.task.progress, sr_widget.task.status, sr_widget.scores):
             top = widget.native.mapTo(area.viewport(), QPoint(0, 0)).y()
             assert 0 <= top and top + widget.native.height() <= visible, (name, widget, top, visible)
+
+
+def test_the_psf_form_says_psf_and_um_and_shows_what_its_source_uses(viewer, sr_widget, qtbot):
+    # issue #28, item 7: a "Psf" heading, "um", confocal fields for a widefield PSF
+    viewer.window._qt_window.resize(1280, 800)
+    viewer.window._qt_window.show()
+    sr_widget.method.value = "psf"
+    psf = sr_widget.forms["psf"].nested["psf"]
+    texts = [getattr(w, "value", "") for w in psf if isinstance(getattr(w, "value", None), str)]
+    assert any("<b>PSF</b>" in str(t) for t in texts) and not any("<b>Psf</b>" in str(t) for t in texts)
+    assert "µm" in psf.fields["wavelength_um"].label and "(um)" not in psf.fields["wavelength_um"].label
+    for source, shown, hidden in (
+        ("widefield", {"numerical_aperture", "wavelength_um"}, {"pinhole_au", "excitation_um", "path", "sigma"}),
+        ("confocal", {"pinhole_au", "excitation_um"}, {"path", "sigma"}),
+        ("gaussian", {"sigma"}, {"numerical_aperture", "pinhole_au", "path"}),
+        ("file", {"path", "sampled_at"}, {"numerical_aperture", "sigma"}),
+    ):
+        psf.fields["source"].value = source
+        qtbot.wait(30)
+        assert all(psf.fields[n].visible for n in shown) and not any(psf.fields[n].visible for n in hidden), source

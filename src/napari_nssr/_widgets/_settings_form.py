@@ -21,10 +21,19 @@ AUTO = "auto"
 UNBOUNDED = 1e9
 
 
+#: how a unit is written for people (settings use ASCII names)
+UNIT_SHOWN = {"um": "µm"}
+
+
+def shown_unit(unit: str | None) -> str:
+    """``unit`` as a label writes it (``um`` as ``µm``)."""
+    return UNIT_SHOWN.get(unit or "", unit or "")
+
+
 def tooltip(info: FieldInfo) -> str:
     """The field's help with its unit and range, for a tooltip."""
     limits = info.range_text()
-    unit = f" ({info.unit})" if info.unit else ""
+    unit = f" ({shown_unit(info.unit)})" if info.unit else ""
     extra = f"; {limits}" if limits and not info.choices else ""
     auto = "; tick auto to let the method choose" if info.optional and info.kind in (int, float) else ""
     return f"{info.help}{unit}{extra}{auto}"
@@ -68,7 +77,7 @@ def _number(info: FieldInfo) -> Widget:
     step = info.step or (1 if integer else _default_step(info))
     low = info.min if info.min is not None else -UNBOUNDED
     high = info.max if info.max is not None else UNBOUNDED
-    label = info.title + (f" ({info.unit})" if info.unit else "")
+    label = info.title + (f" ({shown_unit(info.unit)})" if info.unit else "")
     if integer:
         box: Widget = SpinBox(name=info.name, label=label, min=int(low), max=int(high), step=int(step))
     else:

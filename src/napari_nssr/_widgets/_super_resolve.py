@@ -24,7 +24,7 @@ from ..core.request import Plan, Request
 from ..engine.api import upsample_bicubic
 from ..engine.pipeline import apply_lazy, iter_apply, iter_prepare
 from ..methods.base import MethodSettings, get_method, method_for_settings
-from ..methods.psf.kernels import OPTICS_FIELDS
+from ..methods.psf.kernels import FIELDS_BY_SOURCE, OPTICS_FIELDS
 from ..methods.resolve import DEFAULT_METHOD, method_menu
 from ..models.model import NSSRModel
 from ._lens import LensController
@@ -370,13 +370,14 @@ class SuperResolveWidget(ScrollingDock):
         )
         self.lens_status = wrapped(Label(value=""))
         self.lens = LensController(viewer, self._lens_report)
-        controls: list[Any] = [self.lens_on, self.lens_max, self.lens_compare]
+        # two short rows: one long row made the dock wider than a laptop screen leaves it
+        controls: list[Any] = [self.lens_on, self.lens_compare]
         row = Container(widgets=controls, layout="horizontal", labels=False)
         row.margins = (0, 0, 0, 0)
         for control in (self.lens_on, self.lens_max, self.lens_compare):
             control.changed.connect(self.refresh_lens)
         viewer.bind_key("Shift-L", self._toggle_lens, overwrite=True)
-        return Container(widgets=[row, self.lens_status], labels=False)
+        return Container(widgets=[row, self.lens_max, self.lens_status], labels=False)
 
     def _toggle_lens(self, *_: object) -> None:
         self.lens_on.value = not self.lens_on.value
@@ -435,7 +436,21 @@ class SuperResolveWidget(ScrollingDock):
             )
             for name in method_menu()
         }
+        self._follow_psf_source()
         return [self.method, self.method_summary, *self.forms.values()]
+
+    def _follow_psf_source(self) -> None:
+        """The PSF sub-form shows only the fields its source uses (no confocal pinhole for a widefield PSF)."""
+        psf_form = self.forms["psf"].nested.get("psf")
+        if psf_form is None:
+            return
+        source = psf_form.fields["source"]
+
+        def show(*_: object) -> None:
+            psf_form.show_only(set(FIELDS_BY_SOURCE.get(str(source.value), tuple(psf_form.fields))))
+
+        source.changed.connect(show)
+        show()
 
     def _connect(self, viewer: napari.viewer.Viewer) -> None:
         self.method.changed.connect(self._show_method)

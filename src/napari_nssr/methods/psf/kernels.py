@@ -82,6 +82,24 @@ class PSFSettings(Settings):
             raise SettingsError("PSFSettings.numerical_aperture must be below immersion_index")
 
 
+#: the PSF settings each source uses (a form shows only these; the others do not change the PSF)
+FIELDS_BY_SOURCE: dict[str, tuple[str, ...]] = {
+    "gaussian": ("source", "sigma", "size"),
+    "file": ("source", "path", "sampled_at", "size"),
+    "widefield": ("source", "size", "numerical_aperture", "wavelength_um", "pixel_um", "immersion_index"),
+    "confocal": (
+        "source",
+        "size",
+        "numerical_aperture",
+        "wavelength_um",
+        "excitation_um",
+        "pinhole_au",
+        "pixel_um",
+        "immersion_index",
+    ),
+}
+
+
 def make_psf(settings: PSFSettings, scale: float) -> np.ndarray:
     """The PSF ``settings`` describe, on the output grid of an upsampling by ``scale``.
 

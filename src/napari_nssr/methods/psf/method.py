@@ -90,7 +90,9 @@ class KnownPSFSettings(MethodSettings):
     ('auto', 1.2)
     """
 
-    psf: PSFSettings = setting(PSFSettings(source="widefield"), "the PSF: microscope optics or a measured PSF file")
+    psf: PSFSettings = setting(
+        PSFSettings(source="widefield"), "the PSF: microscope optics or a measured PSF file", label="PSF"
+    )
     use: str = setting(
         "known",
         "known: the filter for this PSF; bound: the blind estimate, kept between this PSF's width and "
