@@ -137,6 +137,9 @@ def test_labels_layers_and_empty_choices_are_refused(viewer, sr_widget):
     viewer.layers.selection.active = labels
     # the previously chosen image is not kept silently: the widget says what happened
     assert sr_widget.layers.value == [] and "Labels layer" in sr_widget.task.status.value
+    sr_widget.layers.value = [image]  # images chosen in the widget's list: the note goes (issue #28, item 8)
+    assert "Labels layer" not in sr_widget.task.status.value
+    sr_widget.layers.value = []
     assert sr_widget.run() is None and "choose at least one image layer" in sr_widget.task.status.value
     viewer.layers.selection.active = viewer.add_image(np.zeros((8, 8), np.float32))
     set_scales(sr_widget)

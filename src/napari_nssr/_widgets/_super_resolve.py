@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 METADATA_KEY = "nssr"
 FILE_METADATA_KEY = "nssr_file"  # written by the plugin's reader (napari_nssr._reader)
+NOT_AN_IMAGE = "The selected layer is a"
 
 
 class ScaleRow(Container):
@@ -475,6 +476,8 @@ class SuperResolveWidget(ScrollingDock):
         )
 
     def _settings_changed(self, *_: object) -> None:
+        if self.layers.value and self.task.status.value.startswith(NOT_AN_IMAGE):
+            self.task.status.value = ""  # images are chosen now: the note about a labels layer is stale
         if self.lens_on.value:
             self.refresh_lens()
 
@@ -489,7 +492,7 @@ class SuperResolveWidget(ScrollingDock):
             # a labels or points layer: say so, rather than silently keep the previous image
             self.layers.value = []
             kinds = ", ".join(sorted({type(layer).__name__ for layer in selected}))
-            self.task.status.value = f"The selected layer is a {kinds} layer: choose an image layer."
+            self.task.status.value = f"{NOT_AN_IMAGE} {kinds} layer: choose an image layer."
 
     def offer_optics(self) -> None:
         """Fill the ``psf`` method's optics from the first chosen layer's file (OME metadata read by
