@@ -63,6 +63,10 @@ class ContentCache:
                 self._values.popitem(last=False)
         return value
 
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._values)
+
     def clear(self) -> None:
         """Forget everything."""
         with self._lock:

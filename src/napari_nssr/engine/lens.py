@@ -6,8 +6,9 @@ turns such a :class:`View` into a :class:`LensImage`: the output window of ``sup
 zoom)`` that covers the view, computed from the input span it needs (:func:`~.pipeline.apply_window`)
 and placed exactly where that window of the whole result sits. What the method does once per image
 (the blind estimate, the noise model, the solved filter) is prepared once per factor and kept;
-what a whole-plane processor does once per plane and scale-independently (the blind method's
-non-local means of the stabilised plane) is kept per plane, so a view filters only its window.
+what a whole-plane processor does once per plane and scale-independently
+(:meth:`~napari_nssr.methods.base.TileProcessor.split_plane`: the blind method's non-local means of
+the stabilised plane) is kept per plane, so a view filters only its window.
 A processor that needs the whole plane at each scale (the psf restoration's Richardson-Lucy,
 ZSSR) has its whole output plane computed once per factor and plane and kept, up to
 :data:`WHOLE_PLANE_LIMIT` output pixels.
@@ -18,8 +19,6 @@ No Qt here: the widget (``_widgets/_lens.py``) runs :meth:`Lens.render` on a wor
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
-from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,10 +26,12 @@ import numpy as np
 import torch
 
 from ..core.errors import ImageError, ResourceError, SettingsError
+from ..core.memo import ContentCache
+from ..core.noise import is_constant
+from ..core.progress import drain
 from ..core.request import Plan, Request
-from ..methods.base import MethodSettings, Prepared, TileProcessor
-from ..methods.blind.stabilised import DenoisedStabilised, Unstabilised
-from .pipeline import ScaledValues, apply_window, iter_prepare
+from ..methods.base import MethodSettings, PlaneSplit, Prepared, TileProcessor
+from .pipeline import apply_window, iter_prepare
 from .precision import working_values
 from .tiles import channel_processor, compute_region, finish_region
 
@@ -119,19 +120,6 @@ def output_window(
     return slice(first, last), step
 
 
-class _Cache(OrderedDict):
-    """A least-recently-used mapping of at most :data:`KEEP` entries."""
-
-    def get_or(self, key: Hashable, make: Any) -> Any:
-        if key in self:
-            self.move_to_end(key)
-            return self[key]
-        value = self[key] = make()
-        while len(self) > KEEP:
-            self.popitem(last=False)
-        return value
-
-
 class Lens:
     """Super-resolves views of one image with one method's settings (see the module docstring).
 
@@ -179,8 +167,8 @@ class Lens:
         self.image, self.settings, self.rgb = image, settings, bool(rgb)
         self.max_factor, self.device, self.nodata = float(max_factor), device, nodata
         self.strength = float(strength)
-        self._prepared = _Cache()
-        self._planes = _Cache()
+        self._prepared = ContentCache(KEEP)
+        self._planes = ContentCache(KEEP)
         # the last window shown, to reuse where the next overlaps it (a pan computes only what it uncovers)
         self._last: tuple[tuple[Any, ...], tuple[slice, slice], np.ndarray] | None = None
 
@@ -193,14 +181,9 @@ class Lens:
 
         def make() -> tuple[Plan, Prepared]:
             plan = self.request(factor).plan(self.image)
-            steps = iter_prepare(self.image, plan)
-            while True:
-                try:
-                    next(steps)
-                except StopIteration as done:
-                    return plan, done.value
+            return plan, drain(iter_prepare(self.image, plan))
 
-        return self._prepared.get_or(factor, make)
+        return self._prepared.get(factor, make)
 
     def render(self, view: View) -> LensImage | None:
         """The view super-resolved at its factor, or ``None`` where the lens shows nothing (zoom at or
@@ -257,7 +240,7 @@ class Lens:
         for c in channels:
             here = channel_processor(plan, processor, c)
             if here.halo is not None:  # an RGBA image's alpha: bicubic, from its window's span
-                plane = ScaledValues(self.image, 0)[index + (slice(None), slice(None), c)]
+                plane = np.asarray(self.image[index + (slice(None), slice(None), c)])
                 one = Request((factor, factor), self.settings, 1.0, False, self.device, self.nodata).plan(plane)
                 parts.append(apply_window(plane, one, Prepared("bicubic", self.settings, here), window))
             else:
@@ -276,14 +259,14 @@ class Lens:
         """A window of a processor that works on whole planes: from the plane's scale-independent part
         when it has one (kept per plane), else from the whole output plane (kept per plane and factor)."""
         where = index + ((slice(None), slice(None), channel) if channel is not None else ())
-        if isinstance(processor, DenoisedStabilised):
-            key = ("denoised", index, channel, processor.noise, processor.strength)
-            values, valid, work, denoised = self._planes.get_or(key, lambda: self._denoised(plan, processor, where))
-            if values.size and values.min() == values.max():  # as the whole-plane path: the constant
+        split = processor.split_plane()
+        if split is not None:
+            key = ("part", index, channel, split.key)
+            values, valid, work, part = self._planes.get(key, lambda: self._part(plan, split, where))
+            if is_constant(values):  # as the whole-plane paths: the constant
                 shape = (window[0].stop - window[0].start, window[1].stop - window[1].start)
                 return finish_region(np.full(shape, values.flat[0], values.dtype), plan, work, valid, (0, 0), window)
-            remainder = Unstabilised(processor.inner, processor.noise)
-            tile = compute_region(denoised, (0, 0), plan.plane_shapes, window, remainder, torch.device("cpu"))
+            tile = compute_region(part, (0, 0), plan.plane_shapes, window, split.remainder, torch.device("cpu"))
             return finish_region(tile, plan, work, valid, (0, 0), window)
         rows, cols = plan.plane_shapes[1]
         if rows * cols > WHOLE_PLANE_LIMIT:
@@ -298,14 +281,14 @@ class Lens:
             whole_plane = (slice(0, rows), slice(0, cols))
             return apply_window(plane, one, Prepared("lens", self.settings, processor), whole_plane)
 
-        return self._planes.get_or(("whole", index, channel, factor), whole)[window]
+        return self._planes.get(("whole", index, channel, factor), whole)[window]
 
-    def _denoised(self, plan: Plan, processor: DenoisedStabilised, where: tuple[Any, ...]) -> tuple[Any, ...]:
+    def _part(self, plan: Plan, split: PlaneSplit, where: tuple[Any, ...]) -> tuple[Any, ...]:
         plane = np.asarray(self.image[where])
         if plane.ndim != 2:
             raise ImageError(f"the lens needs one 2D plane, got shape {plane.shape}")
         values, valid, work = working_values(plane, plan.dtype, plan.request.nodata, None)
-        return values, valid, work, processor.denoised_plane(values)
+        return values, valid, work, split.part(values)
 
 
 def _overlap(a: tuple[slice, slice], b: tuple[slice, slice]) -> tuple[slice, slice] | None:

@@ -24,7 +24,7 @@ Methods register themselves with :func:`register_method`; names are unique.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
@@ -54,6 +54,17 @@ class MethodSettings(Settings):
     >>> GammaSettings(gamma=0.5).gamma
     0.5
     """
+
+
+@dataclass(frozen=True)
+class PlaneSplit:
+    """A whole-plane processor as ``part`` (working values of one low-resolution plane to a plane of the
+    same shape and dtype, whatever the scale; it depends on nothing else but ``key``) followed by
+    ``remainder``, a processor with a halo applied to ``part``'s result as to any input."""
+
+    key: Hashable
+    part: Callable[[np.ndarray], np.ndarray]
+    remainder: TileProcessor
 
 
 class TileProcessor(ABC):
@@ -101,6 +112,13 @@ class TileProcessor(ABC):
     def blended(self, strength: float) -> TileProcessor:
         """Bicubic (``strength`` 0) to this processor (1) and beyond: ``up + s * (processed - up)``."""
         return strength_blend(self, strength)
+
+    def split_plane(self) -> PlaneSplit | None:
+        """For a whole-plane processor whose work is a scale-independent part on the low-resolution plane
+        followed by a windowed processor (the blind method's denoising, then its filter): the two, so
+        that a viewer keeps the part per plane and computes only the windows it shows. ``None``: no
+        such split."""
+        return None
 
     def process_source(self, plane: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
         """The super-resolved plane from the whole low-resolution ``plane`` (processors with

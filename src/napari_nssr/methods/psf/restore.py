@@ -45,7 +45,7 @@ from ...core.forward_model import (
     TensorSamplingOperator,
     richardson_lucy_path,
 )
-from ...core.noise import NoiseModel
+from ...core.noise import NoiseModel, is_constant
 from ...core.progress import PrepareProgress, drain
 from ...core.resample import resample_plane
 from ...objectives.chain import ChainSettings, ChainStatistics, prior_lr_power
@@ -273,7 +273,7 @@ class KnownPSFRestoration(TileProcessor):
     def iter_process_source(self, plane: np.ndarray, out_shape: tuple[int, int]) -> Generator[str, None, np.ndarray]:
         """The three steps, yielding before each and every :data:`REPORT_EVERY` iterations (a 2048 x
         2048 plane takes seconds per step on two cores; closing the generator stops it there)."""
-        if plane.size and plane.min() == plane.max():  # a noise-free constant plane stays exactly itself
+        if is_constant(plane):  # a noise-free constant plane stays exactly itself
             return constant_plane(plane, out_shape)
         if self.device is not None:
             return (yield from self._iter_in_torch(plane, out_shape, self.device))
