@@ -26,6 +26,7 @@ from .engine.pipeline import prepare
 from .methods.base import Method, MethodSettings, Prepared, register_method
 from .methods.blind.solve import BlindSettings
 from .methods.fixed_filter import FilterSettings
+from .methods.guided.method import GuidedSettings
 from .methods.psf.kernels import PSFSettings
 from .methods.psf.method import KnownPSFSettings
 from .methods.resolve import make_request, method_menu
@@ -48,6 +49,7 @@ __all__ = [
     # methods
     "method_menu",
     "BlindSettings",
+    "GuidedSettings",
     "KnownPSFSettings",
     "PSFSettings",
     "FilterSettings",

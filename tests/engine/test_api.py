@@ -243,3 +243,17 @@ def test_a_large_in_memory_result_is_announced_before_the_work(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error", LargeResultWarning)
         super_resolve(image, 2, "bicubic")  # 32 KiB: nothing said
+
+
+def test_a_guide_sets_the_scale_and_the_method():
+    from napari_nssr.core.errors import ImageError, SettingsError
+    from napari_nssr.engine.api import guide_arrays, scale_from_guides
+
+    image = np.ones((20, 30), np.float32)
+    assert scale_from_guides(image, [np.ones((40, 60))], None) == (2.0, 2.0)
+    with pytest.raises(ImageError, match="different grids"):
+        scale_from_guides(image, [np.ones((40, 60)), np.ones((60, 90))], None)
+    with pytest.raises(SettingsError, match="give a scale"):
+        scale_from_guides(image, [], None)
+    one = np.ones((4, 4))
+    assert guide_arrays(None) == () and guide_arrays(one)[0] is one and len(guide_arrays([one, one])) == 2

@@ -79,3 +79,50 @@ def test_a_new_method_is_one_class_and_names_are_unique(monkeypatch):
     )
     with pytest.raises(SettingsError, match="already registered"):
         register_method(Negate)
+
+
+def test_a_whole_plane_processor_is_told_which_pixels_have_data():
+    from napari_nssr.methods.base import TileProcessor
+
+    class Seeing(TileProcessor):
+        halo = None
+        from_source = True
+
+        def __init__(self, valid=None):
+            self.valid = valid
+
+        def __call__(self, block):
+            raise NotImplementedError
+
+        def with_validity(self, valid):
+            return Seeing(valid)
+
+        def process_source(self, plane, out_shape):
+            seen.append(None if self.valid is None else self.valid.copy())
+            return np.zeros(out_shape, plane.dtype)
+
+    seen: list = []
+    valid = np.ones((4, 4), bool)
+    valid[0, 0] = False
+    blended = Seeing().blended(0.5)
+    assert blended.with_validity(valid).process_source(np.ones((4, 4), np.float32), (8, 8)).shape == (8, 8)
+    np.testing.assert_array_equal(seen[-1], valid)  # the strength blend hands the mask on
+    assert Seeing().with_validity(None).valid is None
+
+    # the engine hands each plane's mask over, in memory and lazily
+    import dask.array as da
+
+    from napari_nssr.core.progress import drain
+    from napari_nssr.core.request import Request
+    from napari_nssr.engine.pipeline import apply_lazy, iter_apply
+    from napari_nssr.methods.base import Prepared
+    from napari_nssr.methods.bicubic import BicubicSettings
+
+    image = np.arange(16, dtype=np.float32).reshape(4, 4) + 1
+    image[0, 0] = 0
+    plan = Request(2, BicubicSettings(), nodata=0).plan(image)
+    prepared = Prepared("seeing", BicubicSettings(), Seeing())
+    drain(iter_apply(image, plan, prepared))
+    np.testing.assert_array_equal(seen[-1], image != 0)
+    apply_lazy(da.from_array(image), plan, prepared).compute()
+    np.testing.assert_array_equal(seen[-1], image != 0)

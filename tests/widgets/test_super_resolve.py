@@ -193,7 +193,8 @@ def test_blind_mode_records_its_estimate(viewer, sr_widget, qtbot, finish):
 def test_each_method_has_its_settings_form_and_runs(viewer, sr_widget, finish, rng):
     layer = viewer.add_image(rng.random((16, 18)).astype(np.float32), name="img")
     viewer.layers.selection.active = layer
-    assert set(sr_widget.forms) == {"blind", "psf", "filter", "bicubic", "wiener", "richardson-lucy", "zssr", "ike"}
+    methods = {"blind", "psf", "filter", "guided", "bicubic", "wiener", "richardson-lucy", "zssr", "ike"}
+    assert set(sr_widget.forms) == methods
     sr_widget.method.value = "wiener"
     assert not sr_widget.forms["wiener"].native.isHidden() and sr_widget.forms["blind"].native.isHidden()
     sr_widget.forms["wiener"].fields["balance"].value = 0.3

@@ -27,6 +27,7 @@ from ..methods.base import MethodSettings, get_method, method_for_settings
 from ..methods.psf.kernels import FIELDS_BY_SOURCE, OPTICS_FIELDS
 from ..methods.resolve import DEFAULT_METHOD, method_menu
 from ..models.model import NSSRModel
+from ._guides import check_overlay, guide_arrays, guide_scale
 from ._lens import LensController
 from ._lifetime import connect_while_alive
 from ._session import SESSION_MODELS, model_choices
@@ -170,6 +171,11 @@ def georeferenced(metadata: dict[str, Any]) -> bool:
     """Whether a layer's metadata carries a GeoTIFF's georeference (read by this plugin's reader)."""
     record = metadata.get(FILE_METADATA_KEY)
     return isinstance(record, dict) and bool(record.get("geo"))
+
+
+def _file_nodata(layer: Any) -> float | None:
+    """The nodata value a layer's file declares (read by this plugin's reader), if any."""
+    return (layer.metadata.get(FILE_METADATA_KEY) or {}).get("nodata")
 
 
 def output_name(source: str, scale: float, strength: float) -> str:
@@ -337,6 +343,14 @@ class SuperResolveWidget(ScrollingDock):
         )
         self.optics_note = wrapped(Label(value=""))
         self.forms["psf"].append(self.optics_note)
+        self.guides = Select(
+            label="Guide layers",
+            choices=lambda _: _image_layers(viewer),
+            tooltip="sharper bands of the same scene on the result's grid (a GeoTIFF read by this plugin sits "
+            "there by its georeference); their grid sets the scale",
+        )
+        self.guides.native.setMaximumHeight(80)
+        self.forms["guided"].append(self.guides)
         self._connect(viewer)
         self._follow_selection()
 
@@ -400,12 +414,16 @@ class SuperResolveWidget(ScrollingDock):
         if not layers:
             self._lens_report("lens off: choose an image layer")
             return
+        if get_method(self.method.value).takes_guides:
+            # its guides lie on one grid, the result's: a view at any zoom has none
+            self._lens_report(f"lens off: the {self.method.value} method runs on its guides' grid, not at any zoom")
+            return
         try:
             settings = self.method_settings()
         except NSSRError as exc:
             self.lens_status.value = f"lens: {exc}"
             return
-        nodata = (layers[0].metadata.get(FILE_METADATA_KEY) or {}).get("nodata")
+        nodata = _file_nodata(layers[0])
         self.lens.start(
             layers[0], settings, float(self.lens_max.value), self.device.value, bool(self.lens_compare.value), nodata
         )
@@ -459,6 +477,7 @@ class SuperResolveWidget(ScrollingDock):
             changed.connect(self._settings_changed)
         for form in self.forms.values():
             form.changed.connect(self._settings_changed)
+        self.guides.changed.connect(self._settings_changed)
         self.model.changed.connect(self._announce_model)
         self._show_method(self.method.value)
         self.task.run_button.changed.connect(self.run)
@@ -555,7 +574,8 @@ class SuperResolveWidget(ScrollingDock):
         if not layers:
             raise ImageError("choose at least one image layer")
         scales = self.enabled_scales()
-        if not scales:
+        guided = get_method(self.method.value).takes_guides
+        if not scales and not guided:
             raise SettingsError("enable at least one scale")
         settings = self.method_settings()
         reference = self.reference.value
@@ -563,9 +583,19 @@ class SuperResolveWidget(ScrollingDock):
         for layer in layers:
             check_layer(layer)
             data = source_levels(layer)[0]
-            nodata = (layer.metadata.get(FILE_METADATA_KEY) or {}).get("nodata")
+            nodata = _file_nodata(layer)
+            guides: tuple[Any, ...] = ()
+            if guided:  # the guides' grid sets the scale; an enabled row of that scale gives the strength
+                chosen = list(self.guides.value)
+                scale = guide_scale(layer, chosen)
+                for guide in chosen:
+                    check_overlay(layer, guide, scale)
+                guides = tuple(guide_arrays(chosen, _file_nodata))
+                scales = [(scale, dict(self.enabled_scales()).get(round(scale, 6), 1.0))]
             for scale, strength in scales:
-                request = Request((scale, scale), settings, strength, layer.rgb, self.device.value, nodata)
+                request = Request(
+                    (scale, scale), settings, strength, layer.rgb, self.device.value, nodata, guides=guides
+                )
                 plan = request.plan(data)
                 source = data
                 if not isinstance(data, da.Array):

@@ -27,13 +27,14 @@ from types import SimpleNamespace
 from typing import Any
 
 from ..core.errors import ImageError, NSSRError, OutputExistsError, SettingsError
-from ..core.layout import check_scale
+from ..core.layout import check_image, check_scale
 from ..core.progress import PrepareProgress, drain
 from ..core.request import Plan, Request
 from ..core.settings import Settings, settings_to_dict
 from ..engine.pipeline import apply_lazy, iter_prepare
 from ..io.files import check_can_write_into, remove_stale_parts
 from ..io.formats import ImageHeader, format_for, format_named, image_formats
+from ..io.guides import GuideHeader, check_guide, guides_on_grid, read_guide_header, scale_from_guide
 from ..io.images import check_writable, holds_result, read_header, read_image_file, write_image, writer_for
 from ..io.nodata import choose_nodata
 from ..methods.base import method_for_settings
@@ -43,6 +44,18 @@ from ..methods.psf.method import KnownPSFSettings
 from ..models.bundled import load_model
 
 OUTPUT_MARK = "_nssr"  # results are named STEM_xSCALE_nssr.EXT; folders and globs skip them
+
+
+@dataclass(frozen=True)
+class GuideFiles:
+    """Guide files for every input of a batch (the guided method), and whether those off a result's
+    grid may be resampled onto it (``--reproject-guides``) instead of refused."""
+
+    paths: tuple[Path, ...] = ()
+    reproject: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.paths)
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,7 @@ class BatchJob:
     request: Request
     outputs: tuple[Output, ...]
     optics_from_file: bool = False
+    guides: GuideFiles = GuideFiles()
 
 
 @dataclass(frozen=True)
@@ -171,11 +185,16 @@ def _workers_died(exc: BaseException) -> bool:
     return type(exc).__name__ in ("KilledWorker", "CommClosedError", "FutureCancelledError")
 
 
-def provenance(source: Path, plan: Plan) -> str:
+def _file_record(path: Path) -> dict[str, Any]:
+    stat = path.stat()
+    return {"name": path.name, "bytes": stat.st_size, "modified_ns": stat.st_mtime_ns}
+
+
+def provenance(source: Path, plan: Plan, guides: GuideFiles = GuideFiles()) -> str:
     """What makes the result of ``plan`` on ``source``, as the JSON written into it: the method and all
-    its settings, the scale, strength and colour choice, and the source's name, size and time of
-    change (a source edited since is another source). An existing output is this run's only if it
-    says the same."""
+    its settings, the scale, strength and colour choice, the source's name, size and time of
+    change (a source edited since is another source), and the guide files' likewise. An existing
+    output is this run's only if it says the same."""
     request = plan.request
     stat = source.stat()
     record = {
@@ -187,6 +206,9 @@ def provenance(source: Path, plan: Plan) -> str:
         "nodata": request.nodata,
         "source": {"name": source.name, "bytes": stat.st_size, "modified_ns": stat.st_mtime_ns},
     }
+    if guides:
+        record["guides"] = [_file_record(p) for p in guides.paths]
+        record["reproject_guides"] = guides.reproject
     return json.dumps(record, sort_keys=True, default=str)
 
 
@@ -208,6 +230,7 @@ def plan_batch(
     fmt: str = "same",
     overwrite: bool = False,
     keep: frozenset[str] = frozenset(),
+    guides: GuideFiles = GuideFiles(),
 ) -> tuple[list[BatchJob], list[Failure]]:
     """Check a whole batch before any work and list what it will write.
 
@@ -219,7 +242,8 @@ def plan_batch(
         What to compute (its scale is replaced by each of ``scales``); the ``psf`` method takes each
         file's recorded optics as defaults, and ``rgb=None`` asks each file's axes, then guesses.
     scales : sequence of float
-        Factors; each input is written at each.
+        Factors; each input is written at each. Empty with ``guides``: each input's scale is the one
+        the first guide's grid sets (:func:`~napari_nssr.io.guides.scale_from_guide`).
     out_dir : path, optional
         Folder for all results (default: beside each input).
     fmt : str
@@ -228,6 +252,9 @@ def plan_batch(
         Replace existing outputs (never an input); otherwise complete ones are skipped.
     keep : frozenset of str
         PSF fields set by the user, never taken from a file.
+    guides : GuideFiles
+        Guide files (the guided method): each is checked against each result's grid now, from
+        the headers (a mismatch fails that input), and read onto it when the input is computed.
 
     Returns
     -------
@@ -263,33 +290,54 @@ def plan_batch(
     repeated = _duplicates([round(check_scale(s)[0], 9) for s in scales])
     if repeated:
         raise SettingsError(f"scale {repeated[0]:g} is given twice")
+    if not scales and not guides:
+        raise SettingsError("give a scale (-s), or guides (--guide) whose grid sets it")
+    guide_headers = [read_guide_header(p) for p in guides.paths]  # an unreadable guide stops the batch
+    scales_of: dict[Path, list[float]] = {}
+    for src in list(paths):
+        try:
+            scales_of[src] = list(scales) if scales else [_guide_scale(src, guide_headers[0])]
+        except (NSSRError, OSError) as exc:
+            unusable.append(Failure(src, str(exc)))
+            paths.remove(src)
     settings = request.settings
     if isinstance(settings, FilterSettings) and isinstance(settings.model, str) and settings.model != "chain":
         load_model(settings.model)  # a damaged model file is the batch's problem, not each input's
     folder = Path(out_dir) if out_dir is not None else None
     if folder is not None and folder.exists() and not folder.is_dir():
         raise ImageError(f"the output folder {folder} is a file")
-    _check_collisions(paths, scales, folder, fmt)
+    _check_collisions(paths, scales_of, folder, fmt, guides)
     jobs, failures = [], unusable
     for src in paths:
         try:
-            jobs.append(_plan_job(src, request, scales, folder, fmt, overwrite, keep))
+            jobs.append(_plan_job(src, request, scales_of[src], folder, fmt, overwrite, keep, guides, guide_headers))
         except (NSSRError, OSError) as exc:
             failures.append(Failure(src, str(exc)))
     return jobs, failures
 
 
-def _check_collisions(paths: Sequence[Path], scales: Sequence[float], folder: Path | None, fmt: str) -> None:
-    """Refuse a batch in which an output would overwrite an input or another output (checked for
-    every input first: collisions are the batch's problem)."""
+def _guide_scale(src: Path, guide: GuideHeader) -> float:
+    """The scale the guide's grid sets for ``src`` (its pixel size over the guide's)."""
+    header = read_header(src)
+    layout = check_image(SimpleNamespace(shape=header.shape, dtype=header.dtype), header.meta.rgb)
+    rows, cols = layout.plane_shape(tuple(header.shape))
+    return scale_from_guide(guide, header.meta.geo, (int(rows), int(cols)))
+
+
+def _check_collisions(
+    paths: Sequence[Path], scales_of: dict[Path, list[float]], folder: Path | None, fmt: str, guides: GuideFiles
+) -> None:
+    """Refuse a batch in which an output would overwrite an input, a guide or another output (checked
+    for every input first: collisions are the batch's problem)."""
     resolved_inputs = {p.resolve(): p for p in paths}
+    resolved_inputs.update({p.resolve(): p for p in guides.paths})
     targets: dict[Path, Path] = {}
     for src in paths:
-        for scale in scales:
+        for scale in scales_of[src]:
             dst = output_path(src, scale, folder, fmt)
             key = dst.resolve()
             if key in resolved_inputs:
-                raise OutputExistsError(f"refusing to write {dst}: it is one of the inputs")
+                raise OutputExistsError(f"refusing to write {dst}: it is one of the inputs or guides")
             if key in targets:
                 raise OutputExistsError(
                     f"{targets[key]} and {src} would both be written to {dst}; give them separate output folders"
@@ -305,8 +353,12 @@ def _plan_job(
     fmt: str,
     overwrite: bool,
     keep: frozenset[str],
+    guides: GuideFiles = GuideFiles(),
+    guide_headers: Sequence[GuideHeader] = (),
 ) -> BatchJob:
     header = read_header(src)
+    if src.resolve() in {p.resolve() for p in guides.paths}:
+        raise SettingsError(f"{src} is one of its own guides")
     if request.rgb is None and header.meta.rgb is not None:
         request = replace(request, rgb=header.meta.rgb)
     own = with_file_optics(request.settings, header, keep)
@@ -315,13 +367,16 @@ def _plan_job(
     outputs = []
     for scale in scales:
         plan = request.at(scale).plan(shaped)
+        out_geo = header.meta.geo.scaled(plan.scale) if header.meta.geo is not None else None
+        for guide in guide_headers:  # refused now, from the headers: not after the other inputs' work
+            check_guide(guide, out_geo, plan.plane_shapes[1], src.name, guides.reproject)
         dst = output_path(src, scale, folder, fmt)
         check_writable(dst, header.dtype, plan.shape, header.meta)
         check_can_write_into(dst.parent)  # a read-only folder found now, not after the method's work
         if dst.is_dir() and not writer_for(dst).folder:
             raise ImageError(f"cannot write {dst}: it is a folder")
         done = False
-        made_by = provenance(src, plan)
+        made_by = provenance(src, plan, guides)
         if dst.exists() and not overwrite:
             if not holds_result(dst, plan.shape, plan.dtype, made_by):
                 raise OutputExistsError(
@@ -330,7 +385,7 @@ def _plan_job(
                 )
             done = True
         outputs.append(Output(plan, dst, done, made_by))
-    return BatchJob(src, header, request, tuple(outputs), from_file)
+    return BatchJob(src, header, request, tuple(outputs), from_file, guides)
 
 
 def with_file_optics(method: Settings, header: ImageHeader, keep: frozenset[str]) -> Settings:
@@ -430,6 +485,11 @@ def _run_job(
         say(f"{job.source}: zero fill at the scene's edges kept as nodata (--nodata none keeps it as data)")
     for output in (o for o in job.outputs if not o.done):
         plan = replace(output.plan, request=replace(output.plan.request, nodata=value))
+        if job.guides:
+            out_geo = meta.geo.scaled(plan.scale) if meta.geo is not None else None
+            shape, name = plan.plane_shapes[1], job.source.name
+            bands = guides_on_grid(job.guides.paths, out_geo, shape, name, job.guides.reproject)
+            plan = replace(plan, request=replace(plan.request, guides=tuple(bands)))
         bars: list[Callable[[int, int], None]] = []
 
         def training(step: PrepareProgress, name: str = output.path.name, bars: list = bars) -> None:

@@ -41,7 +41,7 @@ from ..objectives.chain import ChainSettings
 from ..objectives.dil import DILLossSettings
 from ..training.presets import PAPER_RECIPE, PRESETS
 from ..training.trainer import TrainProgress, TrainSettings, train_model
-from .batch import plan_batch, run_batch
+from .batch import GuideFiles, plan_batch, run_batch
 from .bench import DEFAULT_METHODS, DEGRADATIONS, IMAGE_SETS, REAL_DATA, BenchMethod, image_set, run_benchmark
 from .cli_settings import add_settings_options, given, help_text, nested_prefix, option_name, settings_from_args
 from .demo import run_demo
@@ -112,7 +112,24 @@ def _add_apply(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("images", nargs="+", help="input files, folders (their images) or quoted glob patterns")
     p.add_argument(
-        "-s", "--scale", type=float, action="append", required=True, help="scale factor (>= 1); repeat: -s 2 -s 4"
+        "-s",
+        "--scale",
+        type=float,
+        action="append",
+        help="scale factor (>= 1); repeat: -s 2 -s 4; with --guide, default the guide's grid (its pixel size)",
+    )
+    p.add_argument(
+        "--guide",
+        action="append",
+        metavar="FILE",
+        help="a sharper image of the same scene (each band a guide; repeat for several): the guided method, on "
+        "the guide's grid; a GeoTIFF must overlay the result exactly",
+    )
+    p.add_argument(
+        "--reproject-guides",
+        action="store_true",
+        help="resample a georeferenced guide that is off the result's grid onto it (rasterio, cubic) instead of "
+        "refusing it",
     )
     p.add_argument("--strength", type=float, default=1.0, help="0 = bicubic, 1 = the method's result (default 1)")
     p.add_argument("-o", "--out-dir", help="folder for results (default: next to each input)")
@@ -245,20 +262,33 @@ def _stop_without_workers(seconds: float) -> None:
 
 
 def _cmd_apply(args: argparse.Namespace) -> int:
+    guides = GuideFiles(tuple(Path(g) for g in args.guide or ()), args.reproject_guides)
+    if guides and args.method is None and getattr(args, args.method_options.dests["filter"][0], None) is None:
+        args.method = "guided"  # guides given: the method that reads them
     settings = args.method_options.settings(args)
+    method = resolve_method(settings)[0]
+    if guides and not method.takes_guides:
+        raise SettingsError(f"--guide: the {method.name} method takes no guide images")
+    if args.reproject_guides and not guides:
+        raise SettingsError("--reproject-guides needs --guide")
     rgb = {"auto": None, "yes": True, "no": False}[args.rgb]
     psf_given = frozenset(d.split(".", 1)[1] for d in vars(args) if d.startswith("PSFSettings."))
+    scales = args.scale or []
+    if not scales and not guides:
+        raise SettingsError("give a scale (-s), or guides (--guide) whose grid sets it")
     # every option is checked here, once, before any file is read
-    request = Request(check_scale(args.scale[0]), settings, args.strength, rgb, args.device, None, args.tile_size)
+    first = check_scale(scales[0]) if scales else (2.0, 2.0)
+    request = Request(first, settings, args.strength, rgb, args.device, None, args.tile_size)
     check_nodata_option(args.nodata)
     jobs, failures = plan_batch(
         args.images,
         request,
-        args.scale,
+        scales,
         out_dir=args.out_dir,
         fmt=args.format,
         overwrite=args.overwrite,
         keep=psf_given,
+        guides=guides,
     )
     for failure in failures:
         print(f"{failure.source}: failed: {failure.message}", file=sys.stderr, flush=True)

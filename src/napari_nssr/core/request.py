@@ -76,8 +76,9 @@ class Request:
     tile_size : int
         Side of the output tiles (memory, not results: tiled equals untiled).
     guides : tuple
-        Auxiliary images for a method that reads them (none of the built-in methods does yet;
-        :func:`~napari_nssr.methods.resolve.make_request` refuses them for a method that does not).
+        Auxiliary images for a method that reads them (the ``guided`` method's sharper bands, on the
+        result's grid; :func:`~napari_nssr.methods.resolve.make_request` refuses them for a method
+        that does not).
 
     Examples
     --------

@@ -4,12 +4,17 @@ path of ``engine/pipeline.py``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+import os
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
-from ..core.errors import Cancelled, SettingsError
+import numpy as np
+
+from ..core.errors import Cancelled, ImageError, SettingsError
+from ..core.layout import check_image
 from ..core.progress import InferenceProgress, run_steps
 from ..core.request import Request
+from ..io.guides import read_guide
 from ..methods.base import Prepared
 from ..methods.resolve import MethodSpec, make_request
 from .pipeline import iter_run
@@ -17,7 +22,7 @@ from .pipeline import iter_run
 
 def super_resolve(
     image: Any,
-    scale: float | tuple[float, float] | Request,
+    scale: float | tuple[float, float] | Request | None = None,
     method: MethodSpec | Prepared = None,
     *,
     strength: float = 1.0,
@@ -26,6 +31,7 @@ def super_resolve(
     device: str = "auto",
     nodata: float | None = None,
     psf: Any = None,
+    guide: Any = None,
     prepared: Prepared | None = None,
     progress: Callable[[InferenceProgress], None] | None = None,
     cancel: Callable[[], bool] | None = None,
@@ -37,10 +43,11 @@ def super_resolve(
     image : array-like
         2D, RGB(A) with channels last, or an n-D stack (numpy or dask); only the last two spatial
         axes are upsampled. Never modified.
-    scale : float, tuple of float or Request
+    scale : float, tuple of float, Request or None
         Factor in ``[1, 16]`` (any real, numpy scalars too), or a ``(rows, cols)`` pair; or a whole
         :class:`~napari_nssr.core.request.Request` (then give no other option but ``prepared``,
-        ``progress`` and ``cancel``).
+        ``progress`` and ``cancel``). ``None`` with a ``guide``: the guide's grid sets it (its
+        shape over the image's).
     method : str, os.PathLike, NSSRModel, MethodSettings, Prepared or None
         ``None`` is the default method, ``"blind"`` (a filter solved for the image's own blur and
         noise). A method name (``"bicubic"``, ``"filter"``, ``"wiener"``, ``"richardson-lucy"``),
@@ -62,6 +69,10 @@ def super_resolve(
     psf : str, os.PathLike or PSFSettings, optional
         Instead of ``method``: a known PSF (:class:`PSFSettings` from optics, or a PSF file) for the
         ``psf`` method, or ``"blind"``.
+    guide : array-like, path or sequence of them, optional
+        Sharper images of the same scene on the result's grid (a 2D plane or a ``(bands, rows,
+        cols)`` stack each; a file is read, each band a guide; NaN or ``nodata`` pixels have no
+        data): they guide the ``guided`` method, the default when a guide is given.
     prepared : Prepared, optional
         The method already prepared on this image (:func:`~napari_nssr.engine.pipeline.prepare`):
         its estimate and filter are used as they are.
@@ -93,20 +104,26 @@ def super_resolve(
     >>> super_resolve(image, 2.5, "chain", strength=0.5).shape
     (160, 120)
     """
-    options = dict(strength=strength, rgb=rgb, tile_size=tile_size, device=device, nodata=nodata, psf=psf)
+    options = dict(strength=strength, rgb=rgb, tile_size=tile_size, device=device, nodata=nodata, psf=psf, guide=guide)
     if isinstance(method, Prepared):
         prepared, method = method, method.settings
-    steps = iter_run(image, _request(scale, method, options), prepared)
+    steps = iter_run(image, _request(image, scale, method, options), prepared)
     return run_steps(steps, progress, cancel, lambda p: Cancelled(f"cancelled after {p.done} of {p.total} steps"))
 
 
-_DEFAULTS = dict(strength=1.0, rgb=None, tile_size=1024, device="auto", nodata=None, psf=None)
+_DEFAULTS = dict(strength=1.0, rgb=None, tile_size=1024, device="auto", nodata=None, psf=None, guide=None)
 
 
-def _request(scale: Any, method: MethodSpec, options: dict[str, Any]) -> Request:
+def _request(image: Any, scale: Any, method: MethodSpec, options: dict[str, Any]) -> Request:
     """The request ``scale`` is, or the one ``scale``, ``method`` and ``options`` spell."""
     if not isinstance(scale, Request):
-        return make_request(scale, method, **options)
+        options = dict(options)
+        guides = guide_arrays(options.pop("guide", None))
+        if scale is None:
+            scale = scale_from_guides(image, guides, options.get("rgb"))
+        if guides and method is None and options.get("psf") is None:
+            method = "guided"
+        return make_request(scale, method, guides=guides, **options)
     given = sorted(k for k, v in options.items() if v is not _DEFAULTS.get(k) and v != _DEFAULTS.get(k))
     if method is not None or given:
         extra = ", ".join((["method"] if method is not None else []) + given)
@@ -115,7 +132,10 @@ def _request(scale: Any, method: MethodSpec, options: dict[str, Any]) -> Request
 
 
 def iter_super_resolve(
-    image: Any, scale: float | tuple[float, float] | Request, method: MethodSpec | Prepared = None, **options: Any
+    image: Any,
+    scale: float | tuple[float, float] | Request | None = None,
+    method: MethodSpec | Prepared = None,
+    **options: Any,
 ) -> Generator[InferenceProgress, None, Any]:
     """:func:`super_resolve` as a generator (for GUIs): yields :class:`InferenceProgress` while the
     method prepares (``phase`` says which), then one per tile; returns the result. Closing the
@@ -130,8 +150,8 @@ def iter_super_resolve(
     method : MethodSpec
         As for :func:`super_resolve`.
     **options
-        ``strength``, ``rgb``, ``tile_size``, ``device``, ``nodata``, ``psf``
-        (:func:`~napari_nssr.methods.resolve.make_request`), and ``prepared``.
+        ``strength``, ``rgb``, ``tile_size``, ``device``, ``nodata``, ``psf``, ``guide``
+        (:func:`super_resolve`), and ``prepared``.
 
     Returns
     -------
@@ -151,7 +171,37 @@ def iter_super_resolve(
     prepared = options.pop("prepared", None)
     if isinstance(method, Prepared):
         prepared, method = method, method.settings
-    return (yield from iter_run(image, _request(scale, method, {**_DEFAULTS, **options}), prepared))
+    return (yield from iter_run(image, _request(image, scale, method, {**_DEFAULTS, **options}), prepared))
+
+
+def guide_arrays(guide: Any) -> tuple[Any, ...]:
+    """``guide`` as a tuple of arrays: one array or path, or a sequence of them (a path is read
+    with its file's nodata as NaN, each band a guide)."""
+    if guide is None:
+        return ()
+    items = [guide] if hasattr(guide, "shape") or isinstance(guide, (str, os.PathLike)) else list(guide)
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, (str, os.PathLike)):
+            out.append(read_guide(item))
+        else:
+            out.append(item)
+    return tuple(out)
+
+
+def scale_from_guides(image: Any, guides: Sequence[Any], rgb: bool | None) -> tuple[float, float]:
+    """The scale a guide's grid sets: its plane's shape over the image's (the same for every guide)."""
+    if not guides:
+        raise SettingsError("give a scale, or a guide whose grid sets it")
+    if not hasattr(image, "shape"):
+        image = np.asarray(image)
+    layout = check_image(image, rgb)
+    rows, cols = layout.plane_shape(tuple(image.shape))
+    shapes = {tuple(int(n) for n in g.shape[-2:]) for g in guides}
+    if len(shapes) > 1:
+        raise ImageError(f"the guides lie on different grids: {sorted(shapes)}; each must be on the result's grid")
+    g_rows, g_cols = shapes.pop()
+    return (g_rows / rows, g_cols / cols)
 
 
 def upsample_bicubic(image: Any, scale: float | tuple[float, float], rgb: bool | None = None) -> Any:

@@ -77,7 +77,7 @@ def window_region(
     radius = None if processor.halo is None else nodata_fill.fill_radius(processor.halo, plan.scale)
     values, valid, work = working_values(np.asarray(block), plan.dtype, plan.request.nodata, radius)
     device = torch.device(plan.request.device)
-    tile = compute_region(values, origin, plan.plane_shapes, region, processor, device)
+    tile = compute_region(values, origin, plan.plane_shapes, region, processor, device, valid)
     return finish_region(tile, plan, work, valid, origin, region)
 
 

@@ -72,6 +72,7 @@ def compute_region(
     region: tuple[slice, slice],
     processor: TileProcessor,
     device: torch.device,
+    valid: np.ndarray | None = None,
 ) -> np.ndarray:
     """Output ``region`` of a plane, in the working precision, from the input block ``values``.
 
@@ -91,6 +92,8 @@ def compute_region(
         Blended for the strength.
     device : torch.device
         The CPU (OpenCV) or a CUDA device (torch).
+    valid : numpy.ndarray, optional
+        Where ``values`` has data (whole-plane processors may keep the rest out of their fits).
 
     Returns
     -------
@@ -101,7 +104,7 @@ def compute_region(
     if processor.from_source:  # a whole plane: the processor upsamples itself (in torch off the CPU)
         plane = values.cpu().numpy() if isinstance(values, torch.Tensor) else values
         source = processor if device.type == "cpu" else processor.to(device)
-        return source.process_source(plane, out_shape)[region]
+        return source.with_validity(valid).process_source(plane, out_shape)[region]
     if processor.halo is None and region != (slice(0, out_shape[0]), slice(0, out_shape[1])):
         # a whole-plane processor (a Fourier-domain deconvolution): any region is cut from the plane
         whole = (slice(0, out_shape[0]), slice(0, out_shape[1]))
@@ -206,7 +209,7 @@ def run_tiles(
         out_plane = result[index]
         for region in regions:
             if here.from_source:  # a long plane reports its steps (and can be stopped between them)
-                steps = here_source.iter_process_source(plane, plan.plane_shapes[1])
+                steps = here_source.with_validity(valid).iter_process_source(plane, plan.plane_shapes[1])
                 tile = (yield from relay(steps, _plane_step(done, total)))[region]
             elif here is not processor and processor.from_source:  # a whole-plane method's alpha
                 whole = (slice(0, plan.plane_shapes[1][0]), slice(0, plan.plane_shapes[1][1]))

@@ -7,6 +7,7 @@ from .blind.estimate import BlurEstimate, estimate_blur
 from .blind.solve import BlindSettings
 from .deconvolution import RichardsonLucySettings, WienerSettings
 from .fixed_filter import FilterSettings
+from .guided.method import GuidedSettings
 from .ike import IKESettings
 from .psf.kernels import PSFSettings, make_psf
 from .psf.method import KnownPSFSettings
@@ -19,6 +20,7 @@ __all__ = [
     "BlindSettings",
     "BlurEstimate",
     "FilterSettings",
+    "GuidedSettings",
     "IKESettings",
     "KnownPSFSettings",
     "Method",

@@ -113,6 +113,16 @@ class TileProcessor(ABC):
         """Bicubic (``strength`` 0) to this processor (1) and beyond: ``up + s * (processed - up)``."""
         return strength_blend(self, strength)
 
+    def with_validity(self, valid: np.ndarray | None) -> TileProcessor:
+        """This processor for one plane whose pixels without data are where ``valid`` is False
+        (``None``: every pixel has data).
+
+        The engine fills such pixels before a processor sees them and puts nodata back after, so
+        the default ignores the mask. A whole-plane processor that fits the plane (the guided
+        method's regressions) returns a copy that keeps those pixels out of its fits.
+        """
+        return self
+
     def split_plane(self) -> PlaneSplit | None:
         """For a whole-plane processor whose work is a scale-independent part on the low-resolution plane
         followed by a windowed processor (the blind method's denoising, then its filter): the two, so
@@ -303,6 +313,10 @@ class _Blend(TileProcessor):
 
     def to(self, device: torch.device, dtype: torch.dtype = torch.float32) -> TileProcessor:
         return _Blend(self.inner.to(device, dtype), self.strength)
+
+    def with_validity(self, valid: np.ndarray | None) -> TileProcessor:
+        inner = self.inner.with_validity(valid)
+        return self if inner is self.inner else _Blend(inner, self.strength)
 
 
 def strength_blend(processor: TileProcessor, strength: float) -> TileProcessor:

@@ -29,6 +29,7 @@ from ..models.model import NSSRModel
 from . import bicubic, deconvolution, fixed_filter, ike, zssr
 from .base import Method, MethodSettings, get_method, method_for_settings, method_names
 from .blind import method as blind_method
+from .guided import method as guided_method
 from .psf import method as psf_method
 from .psf.kernels import PSFSettings
 from .psf.method import KnownPSFSettings
@@ -38,6 +39,7 @@ BUILT_IN = (
     blind_method.Blind,
     psf_method.KnownPSF,
     fixed_filter.Filter,
+    guided_method.Guided,
     bicubic.Bicubic,
     deconvolution.Wiener,
     deconvolution.RichardsonLucy,
