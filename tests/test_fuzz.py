@@ -110,18 +110,19 @@ def test_fuzz_strategies_cover_the_hard_cases():
     pytest.importorskip("hypothesis")
 
 
-BATCH = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                        HealthCheck.function_scoped_fixture])
+BATCH = settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 
 
 @st.composite
 def batches(draw):
     """A folder's worth of inputs (good, damaged, missing, a folder, a link loop), outputs already there
     (made by another method, truncated, a stranger's file) and the method this run uses."""
-    kinds = draw(st.lists(st.sampled_from(["good", "good", "truncated", "missing", "folder", "loop"]),
-                          min_size=1, max_size=5))
-    before = [draw(st.sampled_from(["none", "none", "same", "other method", "truncated", "stranger"]))
-              for _ in kinds]
+    kinds = draw(
+        st.lists(st.sampled_from(["good", "good", "truncated", "missing", "folder", "loop"]), min_size=1, max_size=5)
+    )
+    before = [draw(st.sampled_from(["none", "none", "same", "other method", "truncated", "stranger"])) for _ in kinds]
     method = draw(st.sampled_from(["bicubic", "wiener"]))
     seed = draw(st.integers(0, 2**16))
     return kinds, before, method, seed
@@ -164,8 +165,9 @@ def test_a_batch_leaves_only_whole_results_of_what_they_record_and_replaces_noth
             path.write_bytes(data[: len(data) // 2])
         result = out / f"in{k}_x2_nssr.tif"
         if there in ("same", "other method", "truncated"):
-            assert main(["apply", str(path), "-s", "2", "-o", str(out), "--method",
-                         method if there == "same" else other]) in (0, 1)
+            assert main(
+                ["apply", str(path), "-s", "2", "-o", str(out), "--method", method if there == "same" else other]
+            ) in (0, 1)
             if there == "truncated" and result.exists():
                 data = result.read_bytes()
                 result.write_bytes(data[: len(data) // 3])

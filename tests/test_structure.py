@@ -140,8 +140,12 @@ def test_the_methods_that_come_from_papers_cite_them():
     cited = [napari_nssr.super_resolve, napari_nssr.train_model]
     cited += [napari_nssr.BlindSettings, napari_nssr.KnownPSFSettings]
     cited += [zssr.ZSSR, ike.IKE, deconvolution.Wiener, deconvolution.RichardsonLucy]
-    assert [obj for obj in cited if "References\n----" not in (inspect.getdoc(obj) or "") and
-            "References\n----" not in (inspect.getdoc(inspect.getmodule(obj)) or "")] == []
+    assert [
+        obj
+        for obj in cited
+        if "References\n----" not in (inspect.getdoc(obj) or "")
+        and "References\n----" not in (inspect.getdoc(inspect.getmodule(obj)) or "")
+    ] == []
 
 
 MAX_FUNCTION_LINES = 80

@@ -19,12 +19,28 @@ def _stack() -> np.ndarray:
 
 def _write(path, kind):
     if kind == "ome.tif":
-        tifffile.imwrite(path, _stack(), ome=True, metadata={
-            "axes": "ZYX", "PhysicalSizeX": 0.13, "PhysicalSizeY": 0.13, "PhysicalSizeZ": 0.4,
-            "PhysicalSizeXUnit": "µm", "PhysicalSizeYUnit": "µm", "PhysicalSizeZUnit": "µm"})
+        tifffile.imwrite(
+            path,
+            _stack(),
+            ome=True,
+            metadata={
+                "axes": "ZYX",
+                "PhysicalSizeX": 0.13,
+                "PhysicalSizeY": 0.13,
+                "PhysicalSizeZ": 0.4,
+                "PhysicalSizeXUnit": "µm",
+                "PhysicalSizeYUnit": "µm",
+                "PhysicalSizeZUnit": "µm",
+            },
+        )
     elif kind == "imagej.tif":
-        tifffile.imwrite(path, _stack(), imagej=True, resolution=(1 / 0.13, 1 / 0.13),
-                         metadata={"axes": "ZYX", "unit": "um", "spacing": 0.4})
+        tifffile.imwrite(
+            path,
+            _stack(),
+            imagej=True,
+            resolution=(1 / 0.13, 1 / 0.13),
+            metadata={"axes": "ZYX", "unit": "um", "spacing": 0.4},
+        )
     else:
         meta = ImageMeta(axes="ZYX", pixel_size=(0.13, 0.13), unit="µm", spacing=0.4)
         write_image(path, _stack(), meta=meta)

@@ -270,8 +270,22 @@ def test_apply_with_guides_writes_the_band_on_the_guides_grid(tmp_path, capsys):
     files = landsat_files(tmp_path)
     out = tmp_path / "out"
     # no scale, no method: the guides' grid sets the scale, guides mean the guided method
-    assert main(["apply", str(files["coarse"]), "--guide", str(files["b3"]), "--guide", str(files["b4"]),
-                 "-o", str(out), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "apply",
+                str(files["coarse"]),
+                "--guide",
+                str(files["b3"]),
+                "--guide",
+                str(files["b4"]),
+                "-o",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     result = out / "b2_60m_x2_nssr.tif"
     with rasterio.open(result) as r, rasterio.open(files["b3"]) as g, rasterio.open(files["truth"]) as t:
         assert r.crs == g.crs and r.transform.almost_equals(g.transform) and r.shape == g.shape
@@ -286,8 +300,22 @@ def test_apply_with_guides_writes_the_band_on_the_guides_grid(tmp_path, capsys):
     mse = lambda x: np.mean((x[inner] - truth[inner]) ** 2)  # noqa: E731
     assert 10 * np.log10(mse(bicubic) / mse(values)) > 3  # the real scene's other bands carry its detail
     # a second run finds its result complete; a guide changed since makes it another run's
-    assert main(["apply", str(files["coarse"]), "--guide", str(files["b3"]), "--guide", str(files["b4"]),
-                 "-o", str(out), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "apply",
+                str(files["coarse"]),
+                "--guide",
+                str(files["b3"]),
+                "--guide",
+                str(files["b4"]),
+                "-o",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert "already complete" in capsys.readouterr().out
 
 
@@ -302,8 +330,21 @@ def test_apply_refuses_guides_off_the_grid_and_methods_without_guides(tmp_path, 
     err = capsys.readouterr()
     assert "origin is off the result's by +0 rows and +0.5 columns" in err.err + err.out
     assert not out.exists() or not list(out.iterdir())
-    assert main(["apply", str(files["coarse"]), "--guide", str(files["shifted"]), "--reproject-guides",
-                 "-o", str(out), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "apply",
+                str(files["coarse"]),
+                "--guide",
+                str(files["shifted"]),
+                "--reproject-guides",
+                "-o",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert main(["apply", str(files["coarse"]), "--guide", str(files["b3"]), "--method", "blind"]) == 2
     assert "the blind method takes no guide images" in capsys.readouterr().err
     assert main(["apply", str(files["coarse"])]) == 2

@@ -90,8 +90,9 @@ def test_stacks_and_rgb_images_show_the_chosen_plane(rng):
     _check_against_whole(lens, stack, view, BlindSettings(denoise="none"), index=(2,))
     colour = (rng.random((40, 48, 3)) * 255).astype(np.uint8)
     lens = Lens(colour, BlindSettings(denoise="none"), rgb=True)
-    shown = _check_against_whole(lens, colour, View((), (5.0, 30.0), (0.0, 47.0), 3.0), BlindSettings(denoise="none"),
-                                 rgb=True)
+    shown = _check_against_whole(
+        lens, colour, View((), (5.0, 30.0), (0.0, 47.0), 3.0), BlindSettings(denoise="none"), rgb=True
+    )
     assert shown.data.shape[-1] == 3
 
 

@@ -48,3 +48,20 @@ def test_results_are_rounded_and_clipped_to_their_integer_type():
     values = np.array([-3.2, 0.4, 70000.6], np.float32)
     np.testing.assert_array_equal(to_result(values.copy(), np.dtype(np.uint16), np.dtype(np.float32)), [0, 0, 65535])
     assert to_result(values, np.dtype(np.float64), np.dtype(np.float32)).dtype == np.float64
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.uint16, np.int16, np.int32, np.float32])
+def test_a_result_written_into_its_place_equals_the_returned_one(dtype):
+    # OpenCV's one-pass cast for small integers must round half to even and clip as numpy does
+    rng = np.random.default_rng(3)
+    info = np.iinfo(dtype) if np.dtype(dtype).kind in "ui" else None
+    low, high = (info.min - 40, info.max + 40) if info else (-5.0, 5.0)
+    values = rng.uniform(low, high, (37, 53)).astype(np.float32)
+    values[0, :6] = [0.5, 1.5, 2.5, -0.5, -1.5, 3.5]
+    expected = to_result(values.copy(), np.dtype(dtype), np.dtype(np.float32))
+    out = np.empty((37, 53), dtype)
+    assert to_result(values.copy(), np.dtype(dtype), np.dtype(np.float32), out=out) is out
+    np.testing.assert_array_equal(out, expected)
+    strided = np.empty((37, 53, 2), dtype)[..., 0]  # a channel of a colour plane: the numpy path
+    to_result(values.copy(), np.dtype(dtype), np.dtype(np.float32), out=strided)
+    np.testing.assert_array_equal(strided, expected)

@@ -5,8 +5,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
-from napari_nssr import BlindSettings, super_resolve
+from napari_nssr import BlindSettings, make_request, super_resolve
+from napari_nssr.core.parallel import map_in_threads
+from napari_nssr.engine.tiles import run_tiles
+from napari_nssr.methods.base import TileProcessor
 
 REGRESSION = Path(__file__).parents[1] / "data" / "regression_modes.npz"
 
@@ -57,3 +61,51 @@ def test_flipped_strided_and_read_only_arrays(rng):
     frozen = image.copy()
     frozen.flags.writeable = False
     np.testing.assert_array_equal(super_resolve(frozen, 2, "chain"), super_resolve(image, 2, "chain"))
+
+
+class _Repeat(TileProcessor):
+    """A toy whole-plane processor: each pixel repeated, plus 0.4 (so the result is rounded)."""
+
+    halo = None
+    from_source = True
+
+    def __call__(self, block):  # pragma: no cover - source planes only
+        raise NotImplementedError
+
+    def process_source(self, plane, out_shape):
+        s = out_shape[0] // plane.shape[0]
+        return (np.kron(plane, np.ones((s, s))) + 0.4).astype(plane.dtype)
+
+
+class _StreamedRepeat(_Repeat):
+    """The same, its rows handed out in pieces from several threads, the last first."""
+
+    streams_rows = True
+
+    def iter_source_rows(self, plane, out_shape, rows):
+        whole = self.process_source(plane, out_shape)
+        pieces = [slice(a, min(a + 5, out_shape[0])) for a in range(0, out_shape[0], 5)][::-1]
+        yield "handing rows out"
+        map_in_threads(lambda part: rows(part, whole[part].astype(np.float32)), pieces, workers=3)
+
+
+def _finished(image, processor, nodata=None):
+    plan = make_request(2, "bicubic", nodata=nodata).plan(image)
+    steps = run_tiles(image, plan, processor, torch.device("cpu"))
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def test_rows_a_processor_streams_are_finished_into_the_result_as_a_whole_plane_is(rng):
+    image = rng.integers(0, 65535, (2, 23, 17)).astype(np.uint16)
+    image[0, 3, 4] = 0  # nodata: stays nodata; a pixel with data rounding onto 0 is moved off it
+    image[1, 0, 0] = 65535
+    for nodata in (None, 0):
+        expected = _finished(image, _Repeat(), nodata)
+        streamed = _finished(image, _StreamedRepeat(), nodata)
+        assert streamed.dtype == np.uint16
+        np.testing.assert_array_equal(streamed, expected)
+    assert (streamed[0, 6:8, 8:10] == 0).all()

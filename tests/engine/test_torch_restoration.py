@@ -35,8 +35,12 @@ def test_non_local_means_in_torch_is_opencvs_to_a_level(strength):
     y, x = np.mgrid[0:70, 0:83]
     clean = 20 + 6 * np.sin(x / 5) + 4 * np.cos(y / 7) + 10 * ((x - 40) ** 2 + (y - 35) ** 2 < 300)
     noisy = clean + rng.standard_normal(clean.shape)
-    levels = np.abs(denoise_unit_noise(noisy, strength) - denoise_unit_noise_tensor(torch.from_numpy(noisy), strength)
-                    .numpy()) * LEVELS_PER_STD
+    levels = (
+        np.abs(
+            denoise_unit_noise(noisy, strength) - denoise_unit_noise_tensor(torch.from_numpy(noisy), strength).numpy()
+        )
+        * LEVELS_PER_STD
+    )
     # OpenCV's fixed-point weights against floats: a level (1/16 of the noise std) apart at a few pixels
     assert levels.max() <= 1.01 and np.mean(levels < 0.5) >= 0.99
 

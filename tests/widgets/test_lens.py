@@ -33,8 +33,9 @@ def _lens_on(viewer, widget, layer, zoom=3.0, center=None):
 
 def _settled(qtbot, widget):
     """Wait until the newest view is shown."""
-    qtbot.waitUntil(lambda: widget.lens.shown == widget.lens.serial and widget.lens.layers[0] is not None,
-                    timeout=TIMEOUT_MS)
+    qtbot.waitUntil(
+        lambda: widget.lens.shown == widget.lens.serial and widget.lens.layers[0] is not None, timeout=TIMEOUT_MS
+    )
     return widget.lens.layers[0]
 
 
@@ -124,8 +125,10 @@ def test_compare_shows_bicubic_of_the_same_view_side_by_side(viewer, sr_widget, 
     source = viewer.add_image(image)
     _lens_on(viewer, sr_widget, source)
     sr_widget.lens_compare.value = True
-    qtbot.waitUntil(lambda: sr_widget.lens.layers[1] is not None and sr_widget.lens.shown == sr_widget.lens.serial,
-                    timeout=TIMEOUT_MS)
+    qtbot.waitUntil(
+        lambda: sr_widget.lens.layers[1] is not None and sr_widget.lens.shown == sr_widget.lens.serial,
+        timeout=TIMEOUT_MS,
+    )
     method, bicubic = sr_widget.lens.layers
     assert viewer.canvas.grid.enabled and bicubic.metadata["nssr"]["method"] == "bicubic"
     assert bicubic.metadata["nssr"]["origin"] == method.metadata["nssr"]["origin"]

@@ -234,8 +234,9 @@ class LensController:
         self.serial += 1
         self._thread.submit(LensJob(self.serial, self.lenses, view))
         factor = lens_factor(view.zoom, self.lenses[0].max_factor)
-        self.report("lens: zoom in past x1 to super-resolve the view" if factor is None
-                    else f"lens: computing x{factor:g}...")
+        self.report(
+            "lens: zoom in past x1 to super-resolve the view" if factor is None else f"lens: computing x{factor:g}..."
+        )
 
     def _events(self) -> list[Any]:
         return [

@@ -375,13 +375,17 @@ class SuperResolveWidget(ScrollingDock):
             "over it; it follows pan, zoom, the slice and the settings below",
         )
         self.lens_max = FloatSpinBox(
-            value=8.0, min=1.5, max=MAX_SCALE, step=0.5, tooltip="the lens's largest factor: zoomed further, "
-            "it shows this factor enlarged"
+            value=8.0,
+            min=1.5,
+            max=MAX_SCALE,
+            step=0.5,
+            tooltip="the lens's largest factor: zoomed further, it shows this factor enlarged",
         )
         self.lens_max.native.setPrefix("up to x")
         self.lens_compare = CheckBox(
-            value=False, text="compare", tooltip="show plain bicubic of the same view beside it (napari's grid, "
-            "cameras linked)"
+            value=False,
+            text="compare",
+            tooltip="show plain bicubic of the same view beside it (napari's grid, cameras linked)",
         )
         self.lens_status = wrapped(Label(value=""))
         self.lens = LensController(viewer, self._lens_report)

@@ -106,9 +106,7 @@ def lens_factor(zoom: float, max_factor: float) -> float | None:
     return round(round(min(zoom, max_factor) / FACTOR_STEP) * FACTOR_STEP, 6)
 
 
-def output_window(
-    box: tuple[float, float], n_in: int, n_out: int, margin: int = 1
-) -> tuple[slice, float] | None:
+def output_window(box: tuple[float, float], n_in: int, n_out: int, margin: int = 1) -> tuple[slice, float] | None:
     """The output pixels of one axis whose centres lie in input ``box`` (and ``margin`` more each
     side), clipped to the plane, with the step ``n_in / n_out``; ``None`` if the box misses it."""
     step = n_in / n_out
@@ -217,8 +215,9 @@ class Lens:
             data = self._window(plan, prepared, factor, index, window)
         else:
             old_window, old = last[1], last[2]
-            data = np.empty((window[0].stop - window[0].start, window[1].stop - window[1].start) + old.shape[2:],
-                            old.dtype)
+            data = np.empty(
+                (window[0].stop - window[0].start, window[1].stop - window[1].start) + old.shape[2:], old.dtype
+            )
             data[_local(overlap, window)] = old[_local(overlap, old_window)]
             for band in _uncovered(window, overlap):
                 data[_local(band, window)] = self._window(plan, prepared, factor, index, band)

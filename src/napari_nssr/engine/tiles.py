@@ -126,13 +126,15 @@ def finish_region(
     valid: np.ndarray | None,
     origin: tuple[int, int],
     region: tuple[slice, slice],
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """A computed region as the result's dtype (integers rounded and clipped), nodata put back."""
-    result = to_result(tile, plan.dtype, work)
+    """A computed region as the result's dtype (integers rounded and clipped), nodata put back;
+    written into ``out`` (the region of the result) when given."""
+    result = to_result(tile, plan.dtype, work, out)
     nodata = plan.request.nodata
     if valid is not None and nodata is not None:
         region_valid = nodata_fill.output_valid(valid, origin, *plan.plane_shapes, *region)
-        result = nodata_fill.restore(np.array(result), region_valid, nodata)
+        result = nodata_fill.restore(result if out is not None else np.array(result), region_valid, nodata)
     return result
 
 
@@ -208,6 +210,14 @@ def run_tiles(
             values = torch.from_numpy(plane).to(device)  # once per plane, not per tile
         out_plane = result[index]
         for region in regions:
+            if here.from_source and here_source.streams_rows and len(regions) == 1:
+                # finished rows go straight into the result: no whole float plane is held
+                store = _row_store(plan, work, valid, out_plane)
+                streamed = here_source.with_validity(valid).iter_source_rows(plane, plan.plane_shapes[1], store)
+                yield from relay(streamed, _plane_step(done, total))
+                done += 1
+                yield InferenceProgress(done, total)
+                continue
             if here.from_source:  # a long plane reports its steps (and can be stopped between them)
                 steps = here_source.with_validity(valid).iter_process_source(plane, plan.plane_shapes[1])
                 tile = (yield from relay(steps, _plane_step(done, total)))[region]
@@ -216,10 +226,23 @@ def run_tiles(
                 tile = compute_region(values, (0, 0), plan.plane_shapes, whole, here, compute_on)[region]
             else:
                 tile = compute_region(values, (0, 0), plan.plane_shapes, region, here, compute_on)
-            out_plane[region] = finish_region(tile, plan, work, valid, (0, 0), region)
+            finish_region(tile, plan, work, valid, (0, 0), region, out=out_plane[region])
             done += 1
             yield InferenceProgress(done, total)
     return result
+
+
+def _row_store(
+    plan: Plan, work: np.dtype, valid: np.ndarray | None, out_plane: np.ndarray
+) -> Callable[[slice, np.ndarray], None]:
+    """Where a streaming processor hands a plane's finished rows: finished (rounded, clipped,
+    nodata put back) into those rows of the result."""
+    cols = slice(0, plan.plane_shapes[1][1])
+
+    def store(rows: slice, values: np.ndarray) -> None:
+        finish_region(values, plan, work, valid, (0, 0), (rows, cols), out=out_plane[rows])
+
+    return store
 
 
 def _plane_step(done: int, total: int) -> Callable[[str], InferenceProgress]:

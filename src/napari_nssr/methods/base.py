@@ -77,6 +77,9 @@ class TileProcessor(ABC):
     halo: int | None = 0
     #: Takes whole low-resolution planes (:meth:`process_source`) instead of upsampled blocks.
     from_source: bool = False
+    #: A source processor that hands its result's rows out as it finishes them
+    #: (:meth:`iter_process_source` with ``rows``), so that no whole float plane is held.
+    streams_rows: bool = False
 
     @abstractmethod
     def __call__(self, block: torch.Tensor) -> torch.Tensor:
@@ -166,6 +169,23 @@ class TileProcessor(ABC):
             As :meth:`process_source`.
         """
         return self.process_source(plane, out_shape)
+        yield  # pragma: no cover - makes this a generator
+
+    def iter_source_rows(
+        self, plane: np.ndarray, out_shape: tuple[int, int], rows: Callable[[slice, np.ndarray], None]
+    ) -> Generator[str, None, None]:
+        """:meth:`iter_process_source` for a processor with :attr:`streams_rows`: the result is not
+        returned but handed to ``rows`` a range of rows at a time, as each is finished.
+
+        Parameters
+        ----------
+        plane, out_shape
+            As for :meth:`process_source`.
+        rows : callable
+            ``rows(range, values)``: the result's rows ``range`` (a slice) and their float values;
+            called from several threads at once, with disjoint ranges that together cover the plane.
+        """
+        raise NotImplementedError(f"{type(self).__name__} returns whole planes (streams_rows is False)")
         yield  # pragma: no cover - makes this a generator
 
 

@@ -83,3 +83,41 @@ def test_an_optics_footprint_is_estimated_and_kept_consistent(scene):
     assert record.lowpass_sigma == pytest.approx(0.5)
     assert np.abs(lowpass.down(result) - coarse).max() < 1e-2
     assert psnr(scene["truth"], result) > psnr(scene["truth"], bicubic(coarse, 2)) + 3
+
+
+@pytest.mark.parametrize("scale", [3, 7])
+def test_scales_that_do_not_divide_the_strips_are_consistent_to_the_last_row(scale):
+    # the strips hold whole coarse rows at any scale (x7 once broke on a plane of 240+ rows)
+    rng = np.random.default_rng(11)
+    from scipy import ndimage
+
+    truth = ndimage.gaussian_filter(rng.random((40 * scale, 12 * scale)), 1.5).astype(np.float32) * 900
+    coarse = average_down(truth, scale)
+    result, _ = fuse(coarse, [truth], scale, SETTINGS)
+    assert result.shape == truth.shape
+    assert np.abs(average_down(result, scale) - coarse).max() < 1e-3
+
+
+@pytest.mark.parametrize("sigma", [0.0, 0.4])  # the local and the global consistency step
+def test_rows_handed_out_as_they_finish_make_the_same_plane(scene, sigma):
+    coarse = average_down(scene["truth"], 2)
+    settings = FusionSettings(lowpass_sigma=sigma)
+    expected, _ = fuse(coarse, [scene["guide"]], 2, settings)
+    streamed = np.full(expected.shape, np.nan, np.float32)
+    seen: list[slice] = []
+
+    def store(rows: slice, values: np.ndarray) -> None:
+        seen.append(rows)
+        streamed[rows] = values
+
+    assert fuse(coarse, [scene["guide"]], 2, settings, store=store)[0] is None
+    np.testing.assert_allclose(streamed, expected, atol=1e-3)
+    assert sum(r.stop - r.start for r in seen) == expected.shape[0]
+
+
+def test_an_integer_guide_gives_the_result_of_its_float_copy(scene):
+    coarse = average_down(scene["truth"], 2)
+    guide = np.round(scene["guide"] * 10).astype(np.uint16)
+    as_integer, _ = fuse(coarse, [guide], 2, SETTINGS)
+    as_float, _ = fuse(coarse, [guide.astype(np.float32)], 2, SETTINGS)
+    np.testing.assert_allclose(as_integer, as_float, atol=1e-2)

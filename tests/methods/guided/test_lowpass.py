@@ -51,3 +51,22 @@ def test_sigma_from_mtf_gives_that_mtf_at_nyquist():
     assert np.exp(-2 * np.pi**2 * sigma**2 * 0.25) == pytest.approx(0.3)
     with pytest.raises(ValueError):
         sigma_from_mtf(1.2)
+
+
+@pytest.mark.parametrize("sigma", [0.0, 1.2])
+def test_an_integer_plane_is_lowpassed_in_strips_as_its_float_copy_whole(sigma):
+    # a large guide is converted a strip at a time: the strips must meet without a seam
+    rng = np.random.default_rng(5)
+    fine = (ndimage.gaussian_filter(rng.random((1100, 60)), 2) * 60000).astype(np.uint16)
+    lowpass = Lowpass(2, sigma)
+    np.testing.assert_allclose(lowpass.down(fine), lowpass.down(fine.astype(np.float32)), rtol=0, atol=1e-2)
+
+
+def test_the_pixel_average_projection_of_a_tall_plane_is_one_exact_step():
+    rng = np.random.default_rng(6)
+    fine = rng.random((3 * 150, 24)).astype(np.float32)
+    coarse = rng.random((150, 8)).astype(np.float32)
+    expected = fine + repeat_up(coarse - average_down(fine, 3), 3)
+    projected = Lowpass(3, 0.0).project(fine.copy(), coarse)
+    np.testing.assert_allclose(projected, expected, atol=1e-6)
+    np.testing.assert_allclose(average_down(projected, 3), coarse, atol=1e-6)

@@ -101,3 +101,19 @@ def test_guides_from_a_file(tmp_path, scene):
     coarse = coarse_of(scene["truth"])
     from_file = super_resolve(coarse, guide=str(path))
     np.testing.assert_allclose(from_file, super_resolve(coarse, guide=scene["guide"]), rtol=1e-6, atol=1e-3)
+
+
+def test_guides_are_read_in_place_unless_they_hold_holes():
+    integer = np.arange(16, dtype=np.uint16).reshape(4, 4)
+    finite = integer.astype(np.float32)
+    for guide in (integer, finite):  # an integer one is converted a strip at a time, where it is read
+        plane = guide_planes([guide], (4, 4), None)[0]
+        assert np.shares_memory(plane, guide) and plane.dtype == guide.dtype
+    infinite = finite.copy()
+    infinite[1, 1] = np.inf
+    plane = guide_planes([infinite], (4, 4), None)[0]
+    assert np.isnan(plane[1, 1]) and np.isinf(infinite[1, 1])  # the caller's array is left alone
+    holed = guide_planes([integer], (4, 4), nodata=5)[0]
+    assert holed.dtype == np.float32 and np.isnan(holed[1, 1]) and integer[1, 1] == 5
+    with pytest.raises(ImageError, match="no pixels with data"):
+        guide_planes([np.full((4, 4), 5, np.uint16)], (4, 4), nodata=5)

@@ -441,8 +441,7 @@ def _evidence(
     if denoised:  # estimate and solve for what the processor will filter: the denoised planes
         # (their centres: the estimate needs no more, and denoising five 1024 crops took 10 s)
         planes = [
-            _denoised(p[centre_window(p.shape, DENOISED_ESTIMATE_SIDE)], rgb, settings.denoise_strength)
-            for p in planes
+            _denoised(p[centre_window(p.shape, DENOISED_ESTIMATE_SIDE)], rgb, settings.denoise_strength) for p in planes
         ]
     return noise, denoised, planes
 

@@ -18,15 +18,18 @@ result is the unguided one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .lowpass import Lowpass, average_down, repeat_up
+from ...core.parallel import map_in_threads
+from .lowpass import Lowpass, average_down, sample_step
 from .regression import apply_round_filters, estimate_lowpass, fit_round_filters, local_gains
 
+#: takes finished rows of the result: their range and their float32 values
+RowSink = Callable[[slice, np.ndarray], None]
 #: the safeguard's windows: their radius in coarse pixels
 SAFEGUARD_WINDOW = 10
 #: a least-squares weight below this is read as chance (a guide of pure noise reaches it by luck in
@@ -125,9 +128,11 @@ def guided_prediction(
     coarse_guides: Sequence[np.ndarray] | None = None,
     record: FusionRecord | None = None,
     project: bool = False,
-) -> np.ndarray:
+    store: RowSink | None = None,
+) -> np.ndarray | None:
     """Steps 2 and 3: the guided fine plane; with ``project`` and the pixel average, the consistency
-    step too (it is local: done strip by strip).
+    step too (it is local: done strip by strip). With ``store``, each finished strip is handed to it
+    instead and nothing is returned, unless a Gaussian footprint's global step must follow.
 
     ``trust`` (coarse, in [0, 1]) scales the local slopes: at 0 the result is the band's bicubic
     upsampling, at 1 the guided one (the safeguard's weight, applied where it is cheap: on the
@@ -138,6 +143,8 @@ def guided_prediction(
     The coarse parts are summed before one upsampling, ``bicubic(target - sum_j slope_j * coarse_j)``,
     with the features centred (then the slopes' smoothness makes the difference nil).
     """
+    import cv2
+
     offset, filters = fit_round_filters(target, guides, lowpass, settings.filter_radius, settings.ridge, weight)
     if record is not None:
         record.guide_gains = [float(h.sum()) for h in filters]
@@ -152,29 +159,38 @@ def guided_prediction(
         if coarse_guides is None:
             coarse_guides = [lowpass.down(g) for g in guides]
         coarse_features = [coarse_prediction, *coarse_guides]
-        fine_weight = None if weight is None else repeat_up(weight.astype(np.float32), s)
-        variances = [prediction_variance] + [_variance(g, fine_weight) for g in guides]
+        variances = [prediction_variance] + [_variance(g, weight) for g in guides]
         slopes = local_gains(target, coarse_features, settings.window, settings.shrink, weight, variances)
     if trust is not None:
         slopes *= trust[None]  # drawn toward zero slope: toward the band's bicubic upsampling
     centres = [_centre(c, weight) for c in coarse_features]
-    rest = target.copy()
-    for slope, coarse, centre in zip(slopes, coarse_features, centres):
-        rest -= slope * (coarse - np.float32(centre))
-    result = np.empty(fine_shape, np.float32)
+    rest = _Rest(target, slopes, coarse_features, centres)
     local_projection = project and lowpass.sigma <= 0
-    for y0 in range(0, fine_shape[0], STRIP_ROWS):
-        y1 = min(fine_shape[0], y0 + STRIP_ROWS)
-        out = result[y0:y1]
-        out[:] = _rows_upsampled(rest, y0, y1, s, cubic=True)
-        features = strips.features(y0, y1, with_guides=settings.window > 0)
-        for slope, feature, centre in zip(slopes, features, centres):
-            feature -= np.float32(centre)
-            feature *= _rows_upsampled(slope, y0, y1, s, cubic=False)
-            out += feature
+    result = None if store is not None and (local_projection or not project) else np.empty(fine_shape, np.float32)
+    step = strip_rows(s)
+
+    def strip(y0: int) -> None:
+        y1 = min(fine_shape[0], y0 + step)
+        start = rest.upsampled(y0, y1, s)  # a view of a strip of its own
+        out = start if result is None else result[y0:y1]
+        if result is not None:
+            np.copyto(out, start)
+        features = strips.features(y0, y1, centres, with_guides=settings.window > 0)
+        for slope, feature in zip(slopes, features):
+            cv2.accumulateProduct(feature, _rows_upsampled(slope, y0, y1, s, cubic=False), out)
         if local_projection:
-            out[:] = lowpass.project(out, target[y0 // s : y1 // s])
+            out = lowpass.project(out, target[y0 // s : y1 // s])
+        if result is None and store is not None:
+            store(slice(y0, y1), out)
+
+    map_in_threads(strip, range(0, fine_shape[0], step))
     return result
+
+
+def strip_rows(scale: int) -> int:
+    """Fine rows computed at a time: about :data:`STRIP_ROWS`, a multiple of ``scale`` (a strip holds
+    whole coarse rows, so the consistency step is local to it)."""
+    return max(scale, STRIP_ROWS - STRIP_ROWS % scale)
 
 
 class _Strips:
@@ -191,16 +207,28 @@ class _Strips:
         self.guides, self.offset, self.filters, self.shape, self.scale = guides, offset, filters, shape, scale
         self.reach = max(f.shape[0] // 2 for f in filters)
 
+    def _blocks(self, y0: int, y1: int) -> tuple[int, list[np.ndarray]]:
+        a, b = max(0, y0 - self.reach), min(self.shape[0], y1 + self.reach)
+        return a, [np.ascontiguousarray(g[a:b], dtype=np.float32) for g in self.guides]
+
     def prediction(self, y0: int, y1: int) -> np.ndarray:
         """Rows ``y0:y1`` of ``offset + sum_k h_k * guide_k`` (mirrored at the plane's top and bottom)."""
-        a, b = max(0, y0 - self.reach), min(self.shape[0], y1 + self.reach)
-        block = [np.ascontiguousarray(g[a:b]) for g in self.guides]
-        return apply_round_filters(block, self.offset, self.filters)[y0 - a : y1 - a]
+        a, blocks = self._blocks(y0, y1)
+        return apply_round_filters(blocks, self.offset, self.filters)[y0 - a : y1 - a]
 
-    def features(self, y0: int, y1: int, with_guides: bool) -> list[np.ndarray]:
-        rows = [self.prediction(y0, y1)]
+    def features(self, y0: int, y1: int, centres: Sequence[float], with_guides: bool) -> list[np.ndarray]:
+        """Rows ``y0:y1`` of the prediction and, ``with_guides``, of each guide, less their
+        ``centres`` (float32; an integer guide's rows are converted once for both)."""
+        a, blocks = self._blocks(y0, y1)
+        rows = [apply_round_filters(blocks, self.offset - centres[0], self.filters)[y0 - a : y1 - a]]
         if with_guides:
-            rows += [g[y0:y1].astype(np.float32, copy=True) for g in self.guides]
+            for guide, block, centre in zip(self.guides, blocks, centres[1:]):
+                part = block[y0 - a : y1 - a]
+                if np.may_share_memory(part, guide):
+                    rows.append(np.subtract(part, np.float32(centre)))
+                else:
+                    part -= np.float32(centre)
+                    rows.append(part)
         return rows
 
     def coarse_prediction(self, lowpass: Lowpass) -> tuple[np.ndarray, float]:
@@ -209,59 +237,119 @@ class _Strips:
         if lowpass.sigma > 0:
             whole = self.prediction(0, self.shape[0])
             return lowpass.down(whole), float(np.var(whole[::4, ::4], dtype=np.float64))
-        s = self.scale
+        s, step = self.scale, strip_rows(self.scale)
         coarse = np.empty((self.shape[0] // s, self.shape[1] // s), np.float32)
-        samples = []
-        for y0 in range(0, self.shape[0], STRIP_ROWS):
-            y1 = min(self.shape[0], y0 + STRIP_ROWS)
+
+        def strip(y0: int) -> np.ndarray:
+            y1 = min(self.shape[0], y0 + step)
             rows = self.prediction(y0, y1)
             coarse[y0 // s : y1 // s] = lowpass.down(rows)
-            samples.append(rows[(-y0) % 4 :: 4, ::4])
+            return rows[(-y0) % 4 :: 4, ::4].copy()
+
+        samples = map_in_threads(strip, range(0, self.shape[0], step))
         return coarse, float(np.var(np.concatenate(samples), dtype=np.float64))
+
+
+class _Rest:
+    """What the features leave unexplained on the coarse grid, ``target - sum_j slope_j * (coarse_j -
+    centre_j)``, computed for the rows a strip's bicubic upsampling reads (not held whole: a coarse
+    plane is tens of MB, and each fresh one costs its page faults)."""
+
+    def __init__(
+        self, target: np.ndarray, slopes: np.ndarray, coarse: Sequence[np.ndarray], centres: Sequence[float]
+    ) -> None:
+        self.target, self.slopes, self.coarse, self.centres = target, slopes, coarse, centres
+
+    def upsampled(self, y0: int, y1: int, scale: int) -> np.ndarray:
+        """Fine rows ``y0:y1`` of its bicubic upsampling (as :func:`_rows_upsampled` of the whole)."""
+        a, b = _coarse_rows(y0, y1, scale, self.target.shape[0])
+        rows = self.target[a:b].copy()
+        term = np.empty_like(rows)
+        for slope, coarse, centre in zip(self.slopes, self.coarse, self.centres):
+            np.subtract(coarse[a:b], np.float32(centre), out=term)
+            term *= slope[a:b]
+            rows -= term
+        up = _resize(rows, ((b - a) * scale, rows.shape[1] * scale), True)
+        return up[y0 - a * scale : y1 - a * scale]
+
+
+def _coarse_rows(y0: int, y1: int, scale: int, rows: int) -> tuple[int, int]:
+    """The coarse rows the interpolation of fine rows ``y0:y1`` reads."""
+    c0, c1 = y0 // scale, -(-y1 // scale)
+    return max(0, c0 - INTERPOLATION_HALO), min(rows, c1 + INTERPOLATION_HALO)
 
 
 def _rows_upsampled(coarse: np.ndarray, y0: int, y1: int, scale: int, cubic: bool) -> np.ndarray:
     """Fine rows ``y0:y1`` of the pixel-centre upsampling of ``coarse`` (bicubic or linear), from the
     coarse rows they read: equal to those rows of the whole upsampling."""
-    c0, c1 = y0 // scale, -(-y1 // scale)
-    a, b = max(0, c0 - INTERPOLATION_HALO), min(coarse.shape[0], c1 + INTERPOLATION_HALO)
+    a, b = _coarse_rows(y0, y1, scale, coarse.shape[0])
     block = np.ascontiguousarray(coarse[a:b])
     up = _resize(block, ((b - a) * scale, coarse.shape[1] * scale), cubic)
     return up[y0 - a * scale : y1 - a * scale]
 
 
+def _sampled(plane: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
+    """Where a plane has data, every :func:`sample_step`-th row and column (``weight`` is on the
+    same grid or on the grid ``plane`` is an integer multiple of)."""
+    step = sample_step(plane.shape)
+    values = plane[::step, ::step]
+    if weight is None:
+        return values
+    s = plane.shape[0] // weight.shape[0]
+    rows, cols = np.arange(0, plane.shape[0], step) // s, np.arange(0, plane.shape[1], step) // s
+    return values[weight[rows[:, None], cols[None, :]] > 0]
+
+
 def _variance(plane: np.ndarray, weight: np.ndarray | None) -> float:
-    """A plane's variance where it has data, from every 4th row and column (a shrinkage's scale, not a
-    result)."""
-    values = plane[::4, ::4] if weight is None else plane[::4, ::4][weight[::4, ::4] > 0]
+    """A plane's variance where it has data (from :func:`_sampled`)."""
+    values = _sampled(plane, weight)
     return float(np.var(values, dtype=np.float64)) if values.size else 1.0
 
 
 def _centre(plane: np.ndarray, weight: np.ndarray | None) -> float:
-    values = plane[::4, ::4] if weight is None else plane[::4, ::4][weight[::4, ::4] > 0]
+    values = _sampled(plane, weight)
     return float(np.mean(values, dtype=np.float64)) if values.size else 0.0
 
 
-def _trust(target: np.ndarray, guided: np.ndarray, unguided: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
-    """Per coarse pixel, the least-squares weight of the guided correction ``guided - unguided`` in
-    explaining ``target - unguided`` over the safeguard's windows, less the chance margin, in [0, 1]
-    (``unguided`` is overwritten)."""
-    import cv2
-
-    size = (2 * SAFEGUARD_WINDOW + 1, 2 * SAFEGUARD_WINDOW + 1)
-    change = guided - unguided
+def _trust_moments(
+    target: np.ndarray,
+    guided: np.ndarray,
+    unguided: np.ndarray,
+    weight: np.ndarray | None,
+    along: np.ndarray,
+    power: np.ndarray,
+) -> None:
+    """Rows of the two products the safeguard's windows sum: ``along`` = the guided correction
+    ``guided - unguided`` (zero without data) times the miss ``target - unguided``, ``power`` = the
+    correction squared (``guided`` and ``unguided`` are overwritten)."""
+    change = np.subtract(guided, unguided, out=guided)
     miss = np.subtract(target, unguided, out=unguided)
     if weight is not None:
         change *= weight
-    miss *= change
-    along = cv2.boxFilter(miss, -1, size, borderType=cv2.BORDER_REFLECT)
-    np.multiply(change, change, out=change)
-    power = cv2.boxFilter(change, -1, size, borderType=cv2.BORDER_REFLECT)
-    np.maximum(power, np.float32(1e-20), out=power)
-    along /= power
-    along -= np.float32(TRUST_MARGIN)
-    along *= np.float32(1.0 / (1.0 - TRUST_MARGIN))
-    return np.clip(along, 0.0, 1.0, out=along)
+    np.multiply(miss, change, out=along)
+    np.multiply(change, change, out=power)
+
+
+def _trust(along: np.ndarray, power: np.ndarray) -> np.ndarray:
+    """Per coarse pixel, the least-squares weight of the guided correction in explaining the miss
+    over the safeguard's windows (from :func:`_trust_moments`), less the chance margin, in [0, 1]
+    (both planes are overwritten)."""
+    import cv2
+
+    size = (2 * SAFEGUARD_WINDOW + 1, 2 * SAFEGUARD_WINDOW + 1)
+    cv2.boxFilter(along, -1, size, dst=along, borderType=cv2.BORDER_REFLECT)
+    cv2.boxFilter(power, -1, size, dst=power, borderType=cv2.BORDER_REFLECT)
+
+    def weight(r0: int) -> None:
+        part, total = along[r0 : r0 + STRIP_ROWS], power[r0 : r0 + STRIP_ROWS]
+        np.maximum(total, np.float32(1e-20), out=total)
+        part /= total
+        part -= np.float32(TRUST_MARGIN)
+        part *= np.float32(1.0 / (1.0 - TRUST_MARGIN))
+        np.clip(part, 0.0, 1.0, out=part)
+
+    map_in_threads(weight, range(0, along.shape[0], STRIP_ROWS))
+    return along
 
 
 def safeguard_weight(
@@ -272,7 +360,10 @@ def safeguard_weight(
     weight: np.ndarray | None,
 ) -> np.ndarray | None:
     """Step 4: how far to trust the guides at each coarse pixel, from predicting the band itself one
-    level down; ``None`` when the band is too small to go down a level (then it is trusted)."""
+    level down; ``None`` when the band is too small to go down a level (then it is trusted).
+
+    With the pixel average (or without the consistency step) the prediction one level down is never
+    held whole: each of its strips, as it is finished, adds to the windows' sums."""
     s = lowpass.scale
     rows, cols = (n - n % s for n in target.shape)
     if min(rows, cols) // s < MIN_VALIDATION_SIDE:
@@ -281,12 +372,28 @@ def safeguard_weight(
     guides = [np.ascontiguousarray(g[:rows, :cols]) for g in coarse_guides]
     part_weight = None if weight is None else weight[:rows, :cols]
     lower = lowpass.down(band)
-    guided = guided_prediction(lower, guides, lowpass, settings, coarse_validity(part_weight, s))
-    unguided = bicubic(lower, s)
-    if settings.consistent:
+    lower_weight = coarse_validity(part_weight, s)
+    along, power = np.empty(band.shape, np.float32), np.empty(band.shape, np.float32)
+
+    def moments(part: slice, guided: np.ndarray) -> None:
+        unguided = _rows_upsampled(lower, part.start, part.stop, s, cubic=True)
+        if settings.consistent:  # the guided strip is projected already: the step is local
+            unguided = lowpass.project(unguided, lower[part.start // s : part.stop // s])
+        here = None if part_weight is None else part_weight[part]
+        _trust_moments(band[part], guided, unguided, here, along[part], power[part])
+
+    if settings.consistent and lowpass.sigma > 0:  # a Gaussian footprint's step is global
+        guided = guided_prediction(lower, guides, lowpass, settings, lower_weight)
+        assert guided is not None
+        unguided = bicubic(lower, s)
         guided, unguided = lowpass.project(guided, lower), lowpass.project(unguided, lower)
+        _trust_moments(band, guided, unguided, part_weight, along, power)
+    else:
+        guided_prediction(lower, guides, lowpass, settings, lower_weight, project=settings.consistent, store=moments)
+    if (rows, cols) == target.shape:
+        return _trust(along, power)
     trust = np.ones(target.shape, np.float32)
-    trust[:rows, :cols] = _trust(band, guided, unguided, part_weight)
+    trust[:rows, :cols] = _trust(along, power)
     if rows < target.shape[0]:
         trust[rows:] = trust[rows - 1 : rows]
     if cols < target.shape[1]:
@@ -301,7 +408,8 @@ def fuse(
     settings: FusionSettings,
     target_valid: np.ndarray | None = None,
     guide_valid: np.ndarray | None = None,
-) -> tuple[np.ndarray, FusionRecord]:
+    store: RowSink | None = None,
+) -> tuple[np.ndarray | None, FusionRecord]:
     """The fine plane of ``target`` guided by ``guides``.
 
     Parameters
@@ -319,18 +427,21 @@ def fuse(
         Where the target has data (coarse grid).
     guide_valid : numpy.ndarray, optional
         Where every guide has data (fine grid).
+    store : callable, optional
+        Takes the result's rows as they are finished (``store(rows, values)``, from worker threads,
+        disjoint rows); then no whole float32 plane is held and ``None`` is returned in its place.
 
     Returns
     -------
-    tuple of (numpy.ndarray, FusionRecord)
-        The fine plane (float32) and what was chosen.
+    tuple of (numpy.ndarray or None, FusionRecord)
+        The fine plane (float32; ``None`` with ``store``) and what was chosen.
     """
     import cv2
 
     target = np.ascontiguousarray(target, dtype=np.float32)
     if target_valid is not None and not target_valid.all():
         target = _nearest_filled(target, target_valid)  # one level down, bicubic would spread any fill
-    guides = [np.ascontiguousarray(g, dtype=np.float32) for g in guides]
+    guides = [_readable(g) for g in guides]
     if guide_valid is not None and settings.filter_radius:
         # a coarse pixel whose guide pixels a round filter reads from a hole is out of the fits too
         reach = 2 * settings.filter_radius + 1
@@ -349,11 +460,24 @@ def fuse(
     if trust is not None:
         record.guided_fraction = float(np.mean(trust))
     result = guided_prediction(
-        target, guides, lowpass, settings, weight, trust, coarse_guides, record, project=settings.consistent
+        target, guides, lowpass, settings, weight, trust, coarse_guides, record, settings.consistent, store
     )
-    if settings.consistent and lowpass.sigma > 0:  # a Gaussian footprint's step is global
+    if result is not None and settings.consistent and lowpass.sigma > 0:  # a Gaussian footprint's step is global
         result = lowpass.project(result, target)
+    if result is not None and store is not None:
+        step = strip_rows(scale)
+        for y0 in range(0, result.shape[0], step):
+            store(slice(y0, min(result.shape[0], y0 + step)), result[y0 : y0 + step])
+        return None, record
     return result, record
+
+
+def _readable(guide: np.ndarray) -> np.ndarray:
+    """A guide as the steps read it: float32, or an integer plane that float32 holds exactly (its
+    strips are converted as they are read: a large guide is not copied whole)."""
+    if guide.dtype == np.float32 or (guide.dtype.kind in "ui" and guide.dtype.itemsize <= 2):
+        return np.ascontiguousarray(guide)
+    return np.ascontiguousarray(guide, dtype=np.float32)
 
 
 def _nearest_filled(plane: np.ndarray, valid: np.ndarray) -> np.ndarray:

@@ -18,10 +18,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...core.parallel import map_in_threads
+
 #: candidate optics blurs, in coarse pixels (times the scale: fine pixels)
 SIGMA_CANDIDATES = (0.0, 0.25, 0.5, 0.75, 1.0)
 #: the estimate looks at a centred sample of at most this many coarse pixels a side
 ESTIMATE_SIDE = 512
+#: fine rows converted at a time when :meth:`Lowpass.down` reads a plane that is not float32
+DOWN_STRIP_ROWS = 256
+#: coarse rows of the pixel average's consistency step at a time
+PROJECT_ROWS = 64
 #: corrections of the consistency solve for a Gaussian footprint at the borders (a pixel average needs none)
 PROJECTION_STEPS = 6
 
@@ -89,8 +95,25 @@ class Lowpass:
     sigma: float = 0.0
 
     def down(self, fine: np.ndarray) -> np.ndarray:
-        """``D(fine)``: the coarse plane a fine plane makes (float32)."""
-        return average_down(_gaussian(np.ascontiguousarray(fine, dtype=np.float32), self.sigma), self.scale)
+        """``D(fine)``: the coarse plane a fine plane makes (float32; a plane of another dtype is
+        converted a strip at a time, as it is read)."""
+        if fine.dtype == np.float32 or fine.shape[0] <= 2 * DOWN_STRIP_ROWS:
+            return average_down(_gaussian(np.ascontiguousarray(fine, dtype=np.float32), self.sigma), self.scale)
+        s = self.scale
+        # the optics' kernel reaches 4 std (OpenCV's size for float planes); whole coarse rows around
+        halo = s * math.ceil((4 * self.sigma + 1) / s) if self.sigma > 0 else 0
+        rows = fine.shape[0] - fine.shape[0] % s
+        coarse = np.empty((rows // s, fine.shape[1] // s), np.float32)
+        step = max(s, DOWN_STRIP_ROWS - DOWN_STRIP_ROWS % s)
+
+        def strip(y0: int) -> None:
+            y1 = min(rows, y0 + step)
+            a, b = max(0, y0 - halo), min(fine.shape[0], y1 + halo)
+            block = _gaussian(np.ascontiguousarray(fine[a:b], dtype=np.float32), self.sigma)
+            coarse[y0 // s : y1 // s] = average_down(block[y0 - a : y1 - a], s)
+
+        map_in_threads(strip, range(0, rows, step))
+        return coarse
 
     def adjoint(self, coarse: np.ndarray) -> np.ndarray:
         """The transpose of :meth:`down` (exact away from the borders, where the blur mirrors)."""
@@ -121,13 +144,13 @@ class Lowpass:
             s = self.scale
             out = fine.copy() if not fine.flags.writeable or not fine.flags.c_contiguous else fine
             rows, cols = residual.shape
-            # each block shifted by its error, through a (rows, s, cols, s) view: no repeated plane
-            blocks = (
-                out[: rows * s, : cols * s].reshape(rows, s, cols, s) if out.shape == (rows * s, cols * s) else None
-            )
-            if blocks is None:
+            if out.shape != (rows * s, cols * s):
                 return out + repeat_up(residual, s)
-            blocks += residual[:, None, :, None]
+            # each block shifted by its error, a band of rows at a time: a repeated band is small, and
+            # adding it is several times faster than a broadcast over a (rows, s, cols, s) view
+            for r0 in range(0, rows, PROJECT_ROWS):
+                band = out[r0 * s : (r0 + PROJECT_ROWS) * s]
+                band += repeat_up(np.ascontiguousarray(residual[r0 : r0 + PROJECT_ROWS]), s)
             return out
         return fine + self.adjoint(self._solve_normal(residual))
 
@@ -175,3 +198,15 @@ def centred_sample(shape: tuple[int, int], side: int) -> tuple[slice, slice]:
         start = (n - take) // 2
         out.append(slice(start, start + take))
     return out[0], out[1]
+
+
+def sample_step(shape: tuple[int, ...]) -> int:
+    """Every how many rows and columns a plane's centre or spread is taken: every 4th, or sparser so
+    that about a million pixels are read (a shrinkage's scale or a centre, not a result).
+
+    Examples
+    --------
+    >>> sample_step((1024, 1024)), sample_step((8192, 8192))
+    (4, 8)
+    """
+    return max(4, math.isqrt(int(np.prod(shape)) // 1_000_000))

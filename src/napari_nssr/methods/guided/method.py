@@ -25,18 +25,19 @@ References
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from ...core.errors import ImageError, SettingsError
+from ...core.layout import centre_window
 from ...core.request import Plan
 from ...core.settings import setting
 from ..base import Method, MethodSettings, Prepared, TileProcessor, register_method
-from .fusion import FusionSettings, coarse_validity, fuse
-from .lowpass import sigma_from_mtf
+from .fusion import FusionSettings, RowSink, coarse_validity, fuse
+from .lowpass import ESTIMATE_SIDE, sigma_from_mtf
 from .regression import estimate_lowpass
 
 LOWPASSES = ("estimate", "average", "mtf")
@@ -117,7 +118,10 @@ class GuidedSettings(MethodSettings):
 
 
 def guide_planes(guides: Sequence[Any], shape: tuple[int, int], nodata: float | None) -> list[np.ndarray]:
-    """The guides as float32 planes of the result's ``shape`` (rows, cols), pixels without data as NaN.
+    """The guides as planes of the result's ``shape`` (rows, cols): float32 with pixels without data
+    as NaN, or, for integer bands with every pixel holding data, the bands themselves (not copied:
+    the fusion reads them a strip at a time, and a float32 copy of a large guide costs more than its
+    fusion).
 
     Parameters
     ----------
@@ -152,13 +156,29 @@ def guide_planes(guides: Sequence[Any], shape: tuple[int, int], nodata: float | 
                 "their georeference)"
             )
         for band in array.reshape((-1,) + array.shape[-2:]):
-            plane = band.astype(np.float32)
-            if nodata is not None and not math.isnan(nodata):
-                plane[band == nodata] = np.nan
-            if not np.isfinite(plane).any():
-                raise ImageError(f"guide {k} has no pixels with data")
-            planes.append(np.where(np.isinf(plane), np.nan, plane))
+            planes.append(_guide_plane(band, nodata, k))
     return planes
+
+
+def _guide_plane(band: np.ndarray, nodata: float | None, k: int) -> np.ndarray:
+    missing = None if nodata is None or math.isnan(nodata) else band == nodata
+    if missing is not None and not missing.any():
+        missing = None
+    if band.dtype.kind in "ui" and missing is None and band.dtype.itemsize <= 2:
+        return band  # exact in float32, converted strip by strip where it is read
+    infinite = np.isinf(band) if band.dtype.kind == "f" else None
+    if infinite is not None and not infinite.any():
+        infinite = None
+    if band.dtype == np.float32 and missing is None and infinite is None:
+        plane = band
+    else:
+        plane = band.astype(np.float32)
+        for holes in (missing, infinite):
+            if holes is not None:
+                plane[holes] = np.nan
+    if not np.isfinite(plane).any():
+        raise ImageError(f"guide {k} has no pixels with data")
+    return plane
 
 
 def _as_numpy(guide: Any) -> np.ndarray:
@@ -175,14 +195,15 @@ def _as_numpy(guide: Any) -> np.ndarray:
 def filled_guides(planes: Sequence[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray | None]:
     """The guides with their pixels without data filled by the nearest pixel with data (so no filter
     reads a fill value), and where all of them have data (``None``: everywhere)."""
-    valid = np.logical_and.reduce([np.isfinite(p) for p in planes])
-    if valid.all():
+    floats = [p for p in planes if p.dtype.kind == "f"]
+    valid = np.logical_and.reduce([np.isfinite(p) for p in floats]) if floats else None
+    if valid is None or valid.all():
         return list(planes), None
     from scipy import ndimage
 
     filled = []
     for plane in planes:
-        known = np.isfinite(plane)
+        known = np.isfinite(plane) if plane.dtype.kind == "f" else np.ones(plane.shape, bool)
         if known.all():
             filled.append(plane)
             continue
@@ -220,11 +241,29 @@ class GuidedProcessor(TileProcessor):
     def with_validity(self, valid: np.ndarray | None) -> TileProcessor:
         return GuidedProcessor(self.guides, self.guide_valid, self.settings, self.scale, valid)
 
+    streams_rows = True
+
     def process_source(self, plane: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
+        fused = self._fused(plane, out_shape, None)
+        assert fused is not None
+        return fused
+
+    def iter_source_rows(
+        self, plane: np.ndarray, out_shape: tuple[int, int], rows: RowSink
+    ) -> Generator[str, None, None]:
+        self._fused(plane, out_shape, rows)
+        return
+        yield  # pragma: no cover - makes this a generator
+
+    def _fused(self, plane: np.ndarray, out_shape: tuple[int, int], rows: RowSink | None) -> np.ndarray | None:
         if tuple(out_shape) != tuple(self.guides[0].shape):
             raise ImageError(f"the guides are {self.guides[0].shape} but this plane's result is {out_shape}")
-        fused, _ = fuse(plane, self.guides, self.scale, self.settings, self.valid, self.guide_valid)
-        return fused.astype(plane.dtype, copy=False)
+        if rows is None:
+            fused, _ = fuse(plane, self.guides, self.scale, self.settings, self.valid, self.guide_valid)
+            assert fused is not None
+            return fused.astype(plane.dtype, copy=False)
+        fuse(plane, self.guides, self.scale, self.settings, self.valid, self.guide_valid, store=rows)
+        return None
 
 
 @register_method
@@ -249,11 +288,19 @@ class Guided(Method):
         fusion = settings.fusion()
         info: dict[str, Any] = {"guides": len(guides)}
         if fusion.lowpass_sigma is None:
-            # the middle plane, whole (the engine's view of it has any nodata filled)
-            plane = np.asarray(plan.layout.sample_planes(image, 1, max(plan.plane_shapes[0]))[0], dtype=np.float32)
+            # the middle plane's centred window that the estimate looks at (the engine's view of the
+            # plane has any nodata filled), and the guides' window over it
+            plane = np.asarray(plan.layout.sample_planes(image, 1, ESTIMATE_SIDE)[0], dtype=np.float32)
             if plane.ndim == 3:  # colour: the footprint is the sensor's, one for all channels
                 plane = np.ascontiguousarray(plane.mean(axis=-1))
-            lowpass, candidates = estimate_lowpass(plane, guides, scale, coarse_validity(guide_valid, scale))
+            rows, cols = centre_window(plan.plane_shapes[0], ESTIMATE_SIDE)
+            fine = (
+                slice(rows.start * scale, rows.start * scale + plane.shape[0] * scale),
+                slice(cols.start * scale, cols.start * scale + plane.shape[1] * scale),
+            )
+            window_valid = None if guide_valid is None else guide_valid[fine]
+            window_guides = [g[fine] for g in guides]
+            lowpass, candidates = estimate_lowpass(plane, window_guides, scale, coarse_validity(window_valid, scale))
             fusion = replace(fusion, lowpass_sigma=lowpass.sigma / scale)
             info["lowpass_candidates"] = candidates
         info["lowpass_sigma_coarse_px"] = round(float(fusion.lowpass_sigma or 0.0), 4)

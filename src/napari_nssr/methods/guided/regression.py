@@ -18,11 +18,13 @@ slopes stay near zero and nothing is injected.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
-from .lowpass import ESTIMATE_SIDE, SIGMA_CANDIDATES, Lowpass, centred_sample
+from ...core.parallel import map_in_threads
+from .lowpass import ESTIMATE_SIDE, SIGMA_CANDIDATES, Lowpass, centred_sample, sample_step
 
 
 def ring_kernels(radius: int) -> list[np.ndarray]:
@@ -92,20 +94,26 @@ def fit_round_filters(
     rows, cols = centred_sample(target.shape, 2 * ESTIMATE_SIDE)
     s = lowpass.scale
     fine = (slice(rows.start * s, rows.stop * s), slice(cols.start * s, cols.stop * s))
-    y = target[rows, cols].astype(np.float64).ravel()
-    w = np.ones_like(y) if weight is None else weight[rows, cols].astype(np.float64).ravel()
+    # the equations: a wide window holds the filters steady across a scene, a dense one adds little
+    # to a dozen weights: every step-th coarse pixel, keeping at least ESTIMATE_SIDE**2 of them
+    step = max(1, math.isqrt((rows.stop - rows.start) * (cols.stop - cols.start) // ESTIMATE_SIDE**2))
+    y = target[rows, cols][::step, ::step].astype(np.float64).ravel()
+    w = np.ones_like(y) if weight is None else weight[rows, cols][::step, ::step].astype(np.float64).ravel()
     columns = [np.ones_like(y)]
     # each ring weight is penalised by what it injects on the fine grid, not by what the coarse grid
     # sees of it: a ring mix that averages away (a checkerboard) is costly, not free
     fine_spread = [1.0]
     fine_weight = None if weight is None else np.repeat(np.repeat(weight[rows, cols], s, axis=0), s, axis=1)
-    for guide in guides:
-        part = np.ascontiguousarray(guide[fine])
-        for ring in rings:
-            ringed = filtered(part, ring)
-            known = ringed[::2, ::2] if fine_weight is None else ringed[::2, ::2][fine_weight[::2, ::2] > 0]
-            fine_spread.append(float(known.std(dtype=np.float64)) if known.size else 1.0)
-            columns.append(lowpass.down(ringed).astype(np.float64).ravel())
+    parts = [np.ascontiguousarray(guide[fine], dtype=np.float32) for guide in guides]
+
+    def ring_column(job: tuple[int, np.ndarray]) -> tuple[float, np.ndarray]:
+        ringed = filtered(parts[job[0]], job[1])
+        known = ringed[::2, ::2] if fine_weight is None else ringed[::2, ::2][fine_weight[::2, ::2] > 0]
+        return (float(known.std(dtype=np.float64)) if known.size else 1.0), lowpass.down(ringed)[::step, ::step].ravel()
+
+    for spread_k, column in map_in_threads(ring_column, [(k, ring) for k in range(len(guides)) for ring in rings]):
+        fine_spread.append(spread_k)
+        columns.append(column.astype(np.float64))
     design = np.stack(columns, axis=1)
     spread = np.array(fine_spread)
     spread[spread == 0] = 1.0
@@ -211,21 +219,26 @@ def local_gains(
     n, rows = len(features), target.shape[0]
     slopes = np.empty((n,) + target.shape, np.float32)
     reach = 2 * window  # the windows' moments, then the mean over the windows
-    for r0 in range(0, rows, STRIP_ROWS):
+
+    def strip(r0: int) -> None:
         r1 = min(rows, r0 + STRIP_ROWS)
         a, b = max(0, r0 - reach), min(rows, r1 + reach)
         block = [(p[a:b] - np.float32(centre)) * np.float32(1.0 / spread) for p, (centre, spread) in zip(planes, stats)]
         part = _block_slopes(block[0], block[1:], window, ridge, None if w is None else w[a:b])
         slopes[:, r0:r1] = part[:, r0 - a : r1 - a]
+
+    map_in_threads(strip, range(0, rows, STRIP_ROWS))
     for i in range(n):
         slopes[i] *= np.float32(stats[0][1] / stats[i + 1][1])
     return slopes
 
 
 def _centre_and_spread(plane: np.ndarray, weight: np.ndarray | None) -> tuple[float, float]:
-    # from every 4th row and column: the standardisation needs the scale, not its last digit
-    plane = plane[::4, ::4]
-    known = plane if weight is None else plane[weight[::4, ::4] > 0]
+    # from a sample (every 4th row and column, or sparser): the standardisation needs the scale, not
+    # its last digit
+    step = sample_step(plane.shape)
+    plane = plane[::step, ::step]
+    known = plane if weight is None else plane[weight[::step, ::step] > 0]
     if known.size == 0:
         return 0.0, 1.0
     centre, spread = float(known.mean(dtype=np.float64)), float(known.std(dtype=np.float64))
